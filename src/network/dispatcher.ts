@@ -1,0 +1,74 @@
+/**
+ * Dispatcher (dispatcher thread only): frame body → header → handler → response frame.
+ *
+ * Malformed headers, unknown API keys and unsupported versions close the
+ * connection, as Kafka does (a differently-versioned answer would desync the
+ * client). The one exception is ApiVersions: an unknown ApiVersions version is
+ * answered as v0 with UNSUPPORTED_VERSION and our range, so clients retry with
+ * a version we speak (KIP-511).
+ */
+import { ErrorCode } from '../common/error-codes.js';
+import { API_VERSIONS_KEY, finishFrame, readHeader, startResponseFrame } from '../protocol/header.js';
+import { Apis } from '../protocol/generated/index.js';
+import { Reader } from '../protocol/primitives/index.js';
+import { NO_RESPONSE, type HandlerResult, type RequestContext } from '../handlers/handler.js';
+import type { HandlerRegistry } from '../handlers/registry.js';
+
+export class RequestRejectedError extends Error {
+  override name = 'RequestRejectedError';
+}
+
+export interface ConnectionHooks {
+  readonly connectionId: number;
+  readonly remoteAddress: string;
+  closeConnection(reason: string): void;
+}
+
+/** The response frame for a request, or null when none is sent; a promise when the handler is asynchronous. */
+export type DispatchResult = Buffer[] | null | Promise<Buffer[] | null>;
+
+export class Dispatcher {
+  constructor(private readonly registry: HandlerRegistry) {}
+
+  dispatch(body: Buffer, conn: ConnectionHooks): DispatchResult {
+    if (body.length < 8) throw new RequestRejectedError(`request of ${body.length} bytes is shorter than a header`);
+    const r = new Reader(body);
+    const apiKey = body.readInt16BE(0);
+    const apiVersion = body.readInt16BE(2);
+    const handler = this.registry.get(apiKey);
+    if (!handler) throw new RequestRejectedError(`unknown api key ${apiKey}`);
+    const header = readHeader(r);
+    const supported = apiVersion >= handler.minVersion && apiVersion <= handler.maxVersion;
+    if (!supported) {
+      if (apiKey === API_VERSIONS_KEY) return this.unsupportedApiVersions(header.correlationId);
+      throw new RequestRejectedError(`${handler.api.name} v${apiVersion} is not supported (${handler.minVersion}-${handler.maxVersion})`);
+    }
+    const request = handler.api.readRequest(r, apiVersion);
+    const ctx: RequestContext = {
+      apiVersion,
+      correlationId: header.correlationId,
+      clientId: header.clientId,
+      connectionId: conn.connectionId,
+      remoteAddress: conn.remoteAddress,
+      closeConnection: (reason) => conn.closeConnection(reason),
+    };
+    const encode = (result: HandlerResult<unknown>): Buffer[] | null => {
+      if (result === NO_RESPONSE) return null;
+      const w = startResponseFrame(apiKey, apiVersion, header.correlationId);
+      handler.api.writeResponse(w, apiVersion, result);
+      return finishFrame(w);
+    };
+    const result = handler.handle(request, ctx);
+    return result instanceof Promise ? result.then(encode) : encode(result);
+  }
+
+  private unsupportedApiVersions(correlationId: number): Buffer[] {
+    const h = this.registry.get(API_VERSIONS_KEY)!;
+    const w = startResponseFrame(API_VERSIONS_KEY, 0, correlationId);
+    Apis.ApiVersions.writeResponse(w, 0, {
+      errorCode: ErrorCode.UNSUPPORTED_VERSION,
+      apiKeys: [{ apiKey: API_VERSIONS_KEY, minVersion: h.minVersion, maxVersion: h.maxVersion }],
+    });
+    return finishFrame(w);
+  }
+}

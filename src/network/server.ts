@@ -1,0 +1,44 @@
+/**
+ * TCP listener (dispatcher thread only): accepts sockets and wraps each in a Connection.
+ */
+import { createServer, type Server } from 'node:net';
+import type { Logger } from '../common/logger.js';
+import { Connection, type ConnectionLimits } from './connection.js';
+import type { Dispatcher } from './dispatcher.js';
+
+export class KafkaServer {
+  private readonly server: Server;
+  private readonly connections = new Set<Connection>();
+  private nextConnectionId = 1;
+
+  constructor(dispatcher: Dispatcher, limits: ConnectionLimits, private readonly log: Logger) {
+    this.server = createServer({ noDelay: true }, (socket) => {
+      const conn = new Connection(this.nextConnectionId++, socket, dispatcher, limits, log, (c) => this.connections.delete(c));
+      this.connections.add(conn);
+    });
+    this.server.on('error', (err) => log.error({ err: err.message }, 'server error'));
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        const addr = this.server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : port);
+      });
+    });
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Stops accepting, then closes every connection. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const c of this.connections) c.destroy();
+    await closed;
+  }
+}
