@@ -1,0 +1,74 @@
+import { ErrorCode } from '../common/error-codes.js';
+import { Apis, type ProduceResponse } from '../protocol/generated/index.js';
+import type { Init } from '../protocol/primitives/index.js';
+import type { ProduceOutcome } from '../shard/shard.js';
+import { defineHandler, NO_RESPONSE } from './handler.js';
+import type { BrokerServices } from './services.js';
+
+type PartitionResponse = Init<ProduceResponse['responses'][number]['partitionResponses'][number]>;
+
+/**
+ * Produce: each partition's batches go to the shard that owns it. Calls are
+ * issued synchronously in request order (ordering across pipelined requests),
+ * then awaited together. acks=0 gets no response; if a partition failed, the
+ * connection is closed so the producer refreshes metadata (as Kafka does).
+ */
+export function produceHandler(s: BrokerServices) {
+  return defineHandler({
+    api: Apis.Produce,
+    minVersion: 3,
+    maxVersion: 9,
+    handle(req, ctx) {
+      const acks = req.acks;
+      const validAcks = acks === -1 || acks === 0 || acks === 1;
+      const pending: Promise<void>[] = [];
+      let failed = false;
+      const responses = req.topicData.map((t) => ({
+        name: t.name,
+        partitionResponses: t.partitionData.map((p) => {
+          const out: PartitionResponse = { index: p.index, errorCode: ErrorCode.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+          const fill = (o: ProduceOutcome): void => {
+            Object.assign(out, { errorCode: o.errorCode, baseOffset: o.baseOffset, logAppendTimeMs: o.logAppendTimeMs, logStartOffset: o.logStartOffset });
+            if (o.errorCode !== ErrorCode.NONE) failed = true;
+          };
+          const route = s.engine.route(t.name, p.index);
+          if (!validAcks) fill(errorOutcome(ErrorCode.INVALID_REQUIRED_ACKS));
+          else if (!route) fill(errorOutcome(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+          else if (!p.records || p.records.length === 0) fill(errorOutcome(ErrorCode.INVALID_RECORD));
+          else {
+            const o = route.shard.produce({ key: route.key, records: p.records, acks });
+            if (o instanceof Promise) pending.push(o.then(fill));
+            else fill(o);
+          }
+          return out;
+        }),
+      }));
+      const respond = () => {
+        if (acks !== 0) return { responses, throttleTimeMs: 0 };
+        if (failed) ctx.closeConnection('acks=0 produce failed');
+        return NO_RESPONSE;
+      };
+      if (pending.length === 0) return respond();
+      return withTimeout(Promise.all(pending), req.timeoutMs).then((timedOut) => {
+        if (timedOut) {
+          for (const t of responses) for (const p of t.partitionResponses) if (p.baseOffset === -1 && p.errorCode === ErrorCode.NONE) p.errorCode = ErrorCode.REQUEST_TIMED_OUT;
+        }
+        return respond();
+      });
+    },
+  });
+}
+
+function errorOutcome(errorCode: ErrorCode): ProduceOutcome {
+  return { errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+}
+
+/** Resolves true if `p` did not settle within `ms` (the request's timeout_ms). */
+function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
+  if (ms <= 0) ms = 30_000;
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.then(() => false),
+    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,16 @@
+import type { ClusterMetadata } from '../cluster/cluster-metadata.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { FetchPurgatory } from '../network/fetch-purgatory.js';
+import type { Engine } from '../shard/engine.js';
+
+/** What handlers use; built once by the broker (dispatcher thread). */
+export interface BrokerServices {
+  readonly config: BrokerConfig;
+  readonly metadata: ClusterMetadata;
+  readonly engine: Engine;
+  readonly purgatory: FetchPurgatory;
+  /** Advertised ApiVersions ranges, from the handler registry. */
+  apiVersionRanges(): { apiKey: number; minVersion: number; maxVersion: number }[];
+  /** Creates a topic with broker defaults (auto-creation on Metadata). */
+  autoCreateTopic(name: string): Promise<void>;
+}

@@ -1,0 +1,70 @@
+/**
+ * The engine (dispatcher thread): routes each partition to the shard that
+ * owns it, opens and deletes partition logs as topics come and go, and runs
+ * retention. Partition → shard comes from the cluster metadata, where it is
+ * recorded at topic creation so it survives restarts.
+ */
+import { join } from 'node:path';
+import { logger } from '../common/logger.js';
+import type { LogConfig } from '../storage/partition-log.js';
+import { partitionKey, type PartitionKey, type Shard } from './shard.js';
+
+export interface Route {
+  shard: Shard;
+  key: PartitionKey;
+}
+
+export class Engine {
+  private readonly routes = new Map<PartitionKey, Route>();
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private readonly log = logger.child({ component: 'engine' });
+
+  constructor(readonly shards: Shard[], private readonly dataDir: string) {}
+
+  route(topic: string, partition: number): Route | undefined {
+    return this.routes.get(partitionKey(topic, partition));
+  }
+
+  onData(listener: (key: PartitionKey) => void): void {
+    for (const s of this.shards) s.onData(listener);
+  }
+
+  shardCount(): number {
+    return this.shards.length;
+  }
+
+  async openPartition(topic: string, partition: number, shardId: number, config: LogConfig): Promise<void> {
+    const key = partitionKey(topic, partition);
+    if (this.routes.has(key)) return;
+    const shard = this.shards[shardId % this.shards.length]!;
+    await shard.openPartition(key, join(this.dataDir, key), config);
+    this.routes.set(key, { shard, key });
+  }
+
+  async deletePartition(topic: string, partition: number): Promise<void> {
+    const key = partitionKey(topic, partition);
+    const route = this.routes.get(key);
+    if (!route) return;
+    this.routes.delete(key);
+    await route.shard.deletePartition(key);
+  }
+
+  updateConfig(topic: string, partitions: number, config: LogConfig): void {
+    for (let p = 0; p < partitions; p++) this.route(topic, p)?.shard.updatePartitionConfig(partitionKey(topic, p), config);
+  }
+
+  startRetention(intervalMs: number): void {
+    this.retentionTimer = setInterval(() => {
+      const now = Date.now();
+      for (const s of this.shards) {
+        Promise.resolve(s.applyRetention(now)).catch((err: Error) => this.log.error({ shard: s.id, err: err.message }, 'retention failed'));
+      }
+    }, intervalMs);
+    this.retentionTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await Promise.all(this.shards.map((s) => s.close()));
+  }
+}

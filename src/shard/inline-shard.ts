@@ -1,0 +1,105 @@
+/**
+ * A shard that runs its partitions on the calling thread (`--shards 0`).
+ * Used by tests and as the baseline the worker shards are measured against.
+ */
+import { ErrorCode } from '../common/error-codes.js';
+import { logger } from '../common/logger.js';
+import { PartitionLog, type LogConfig } from '../storage/partition-log.js';
+import type {
+  FetchOp, FetchOutcome, MaybePromise, PartitionKey, PartitionOffsets, ProduceOp, ProduceOutcome, Shard, TimestampOffset,
+} from './shard.js';
+
+const MAX_TIMESTAMP = -3;
+
+export class InlineShard implements Shard {
+  private readonly logs = new Map<PartitionKey, PartitionLog>();
+  private readonly dataListeners: ((key: PartitionKey) => void)[] = [];
+  private readonly log = logger.child({ shard: this.id });
+
+  constructor(readonly id: number) {}
+
+  async openPartition(key: PartitionKey, dir: string, config: LogConfig): Promise<void> {
+    if (this.logs.has(key)) return;
+    const plog = await PartitionLog.open(dir, config);
+    plog.onAppend(() => { for (const l of this.dataListeners) l(key); });
+    this.logs.set(key, plog);
+  }
+
+  async deletePartition(key: PartitionKey): Promise<void> {
+    const plog = this.logs.get(key);
+    if (!plog) return;
+    this.logs.delete(key);
+    await plog.delete();
+  }
+
+  updatePartitionConfig(key: PartitionKey, config: LogConfig): void {
+    this.logs.get(key)?.updateConfig(config);
+  }
+
+  produce(op: ProduceOp): MaybePromise<ProduceOutcome> {
+    const plog = this.logs.get(op.key);
+    if (!plog) return failedProduce(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    let result;
+    try {
+      result = plog.append(op.records, Date.now());
+    } catch (err) {
+      this.log.error({ partition: op.key, err: (err as Error).message }, 'append failed');
+      return failedProduce(ErrorCode.KAFKA_STORAGE_ERROR);
+    }
+    if (typeof result === 'number') return failedProduce(result);
+    const outcome: ProduceOutcome = {
+      errorCode: ErrorCode.NONE,
+      baseOffset: result.baseOffset,
+      logAppendTimeMs: result.logAppendTimeMs,
+      logStartOffset: result.logStartOffset,
+    };
+    if (op.acks !== -1) return outcome;
+    return result.durable.then(() => outcome, (err: Error) => {
+      this.log.error({ partition: op.key, err: err.message }, 'flush failed');
+      return failedProduce(ErrorCode.KAFKA_STORAGE_ERROR);
+    });
+  }
+
+  fetch(op: FetchOp): FetchOutcome {
+    const plog = this.logs.get(op.key);
+    if (!plog) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, records: [], bytes: 0, highWatermark: -1, logStartOffset: -1 };
+    const r = plog.read(op.fetchOffset, op.maxBytes, op.minOneBatch);
+    return { errorCode: r.error, records: r.records, bytes: r.bytes, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset };
+  }
+
+  offsets(key: PartitionKey): PartitionOffsets | null {
+    const plog = this.logs.get(key);
+    return plog ? { logStartOffset: plog.logStartOffset, highWatermark: plog.logEndOffset, sizeBytes: plog.sizeBytes } : null;
+  }
+
+  offsetForTimestamp(key: PartitionKey, timestamp: number): TimestampOffset | null {
+    const plog = this.logs.get(key);
+    if (!plog) return null;
+    return timestamp === MAX_TIMESTAMP ? plog.maxTimestampOffset() : plog.offsetForTimestamp(timestamp);
+  }
+
+  deleteRecords(key: PartitionKey, beforeOffset: number): { errorCode: ErrorCode; lowWatermark: number } {
+    const plog = this.logs.get(key);
+    if (!plog) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, lowWatermark: -1 };
+    const target = beforeOffset === -1 ? plog.logEndOffset : beforeOffset;
+    const errorCode = plog.deleteRecordsBefore(target);
+    return { errorCode, lowWatermark: plog.logStartOffset };
+  }
+
+  onData(listener: (key: PartitionKey) => void): void {
+    this.dataListeners.push(listener);
+  }
+
+  applyRetention(nowMs: number): void {
+    for (const plog of this.logs.values()) plog.applyRetention(nowMs);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.logs.values()].map((l) => l.close()));
+    this.logs.clear();
+  }
+}
+
+function failedProduce(errorCode: ErrorCode): ProduceOutcome {
+  return { errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+}
