@@ -1,0 +1,28 @@
+/**
+ * The one place the record-batch code gets its CRC-32C from. Everything in
+ * record-batch/ (and storage/) calls `batchCrc32c`; swapping in the WASM kernel
+ * (src/wasm/crc32c.ts, same signature as crc32cJs) is one `setCrc32c` call at
+ * start-up, or a change of the default below once that module exists.
+ */
+import { crc32cJs } from '../../wasm/crc32c-js.js';
+import { CRC_START } from './record-batch-header.js';
+
+/** CRC-32C of bytes[start, end), continuing from `crc`; unsigned 32-bit result. */
+export type Crc32cFn = (bytes: Uint8Array, start: number, end: number, crc: number) => number;
+
+let crc32c: Crc32cFn = crc32cJs;
+
+/** Replace the CRC-32C implementation (e.g. with the WASM kernel). */
+export function setCrc32c(fn: Crc32cFn): void {
+  crc32c = fn;
+}
+
+/** The implementation in use. */
+export function getCrc32c(): Crc32cFn {
+  return crc32c;
+}
+
+/** The CRC a v2 batch at [pos, pos + size) should carry: CRC-32C over [pos + 21, pos + size). */
+export function batchCrc32c(buf: Uint8Array, pos: number, size: number): number {
+  return crc32c(buf, pos + CRC_START, pos + size, 0);
+}
