@@ -105,6 +105,7 @@ interface TopicState {
 interface State {
   clusterId: string | null;
   recordedNodeId: number | null;
+  clusterCreatedAtMs: number;
   topics: Map<string, TopicState>;
   byId: Map<string, TopicState>;
   dynamicNode: Map<string, string>;
@@ -154,7 +155,7 @@ export function randomUuidHex(): string {
 }
 
 function emptyState(): State {
-  return { clusterId: null, recordedNodeId: null, topics: new Map(), byId: new Map(), dynamicNode: new Map(), dynamicCluster: new Map() };
+  return { clusterId: null, recordedNodeId: null, clusterCreatedAtMs: 0, topics: new Map(), byId: new Map(), dynamicNode: new Map(), dynamicCluster: new Map() };
 }
 
 /** Apply one record to the state: the single code path shared by replay and live mutations. */
@@ -163,6 +164,7 @@ function apply(state: State, r: MetadataRecord): void {
     case 'ClusterId':
       state.clusterId = r.clusterId;
       state.recordedNodeId = r.nodeId;
+      state.clusterCreatedAtMs = r.createdAtMs;
       return;
     case 'Topic': {
       assert(!state.topics.has(r.name), `metadata: topic ${r.name} created twice`);
@@ -592,7 +594,7 @@ export class ClusterMetadata extends EventEmitter<ClusterMetadataEvents> {
     const v = METADATA_RECORD_VERSION;
     const out: MetadataRecord[] = [];
     if (this.state.clusterId !== null) {
-      out.push({ type: 'ClusterId', version: v, clusterId: this.state.clusterId, nodeId: this.state.recordedNodeId ?? this.nodeId, createdAtMs: this.nowMs() });
+      out.push({ type: 'ClusterId', version: v, clusterId: this.state.clusterId, nodeId: this.state.recordedNodeId ?? this.nodeId, createdAtMs: this.state.clusterCreatedAtMs });
     }
     for (const t of this.state.topics.values()) {
       out.push({ type: 'Topic', version: v, name: t.name, topicId: t.topicId, partitions: t.partitions, configs: Object.fromEntries(t.configs), isInternal: t.isInternal, createdAtMs: t.createdAtMs });

@@ -301,7 +301,7 @@ export const BROKER_OPTIONS: readonly BrokerOption[] = [
   }),
   opt('metricsPort', {
     type: nullableIntType({ min: 0, max: 65535 }, 'port|off'), default: null, argName: 'port', property: 'millrace.metrics.port',
-    description: 'Port of the Prometheus /metrics endpoint (off by default)',
+    description: 'Port of the Prometheus /metrics endpoint',
   }),
   opt('logLevel', {
     type: enumType<LogLevel>(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', argName: 'level', property: 'millrace.log.level',
