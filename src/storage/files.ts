@@ -1,0 +1,72 @@
+/**
+ * File-level helpers for the storage layer: segment file names, positional
+ * read/write loops, atomic small-file replacement, directory fsync.
+ * Shard only (synchronous calls block the calling thread).
+ */
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+
+export const LOG_SUFFIX = '.log';
+export const INDEX_SUFFIX = '.index';
+export const TIME_INDEX_SUFFIX = '.timeindex';
+
+/** Kafka's 20-digit zero-padded segment file name stem, e.g. 00000000000000001234. */
+export function segmentStem(baseOffset: number): string {
+  return String(baseOffset).padStart(20, '0');
+}
+
+export function segmentPath(dir: string, baseOffset: number, suffix: string): string {
+  return join(dir, segmentStem(baseOffset) + suffix);
+}
+
+/** Base offset from a segment file name, or null if the name is not `<20 digits><suffix>`. */
+export function parseSegmentName(name: string, suffix: string): number | null {
+  if (name.length !== 20 + suffix.length || !name.endsWith(suffix)) return null;
+  const stem = name.slice(0, 20);
+  if (!/^\d{20}$/.test(stem)) return null;
+  const n = Number(stem);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** pread until `length` bytes are in `buf[off…]`, or end of file; returns the bytes read. */
+export function readFully(fd: number, buf: Buffer, off: number, length: number, position: number): number {
+  let done = 0;
+  while (done < length) {
+    const n = fs.readSync(fd, buf, off + done, length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/** pwrite all of `buf[off, off + length)` at `position`. */
+export function writeFully(fd: number, buf: Uint8Array, off: number, length: number, position: number): void {
+  let done = 0;
+  while (done < length) done += fs.writeSync(fd, buf, off + done, length - done, position + done);
+}
+
+/**
+ * Replace a small file atomically with respect to crashes of this process:
+ * write `<path>.tmp`, then rename over `path`. Not fsynced: callers that need
+ * the new content on disk follow with fsyncDir (the rename is a directory change).
+ */
+export function writeFileAtomicSync(path: string, content: string): void {
+  const tmp = `${path}.tmp`;
+  fs.writeFileSync(tmp, content);
+  fs.renameSync(tmp, path);
+}
+
+/** fsync a directory, making file creations, renames and deletions in it durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const h = await fs.promises.open(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+/** fdatasync through the thread pool (never on the event loop). */
+export function fdatasyncAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+}

@@ -1,0 +1,170 @@
+/**
+ * In-memory copy of the most recent batches of one partition, so consumers
+ * that keep up with the producers are served without a disk read.
+ *
+ * Shard only (owned by a PartitionLog).
+ *
+ * Invariant: the cached batches are a contiguous suffix of the log, from
+ * `firstOffset` to the log end offset, so any fetch at or after firstOffset
+ * can be answered from here alone. An append too large to cache clears the
+ * cache rather than leave a gap.
+ *
+ * Memory: appends are copied (one memcpy per append, all its batches at once)
+ * into 64 KiB–1 MiB chunks that are never reused, so a view handed to a
+ * reader stays valid however long the socket write takes; evicted chunks are
+ * left to the GC. Held memory ≈ limit + one chunk.
+ */
+import type { AppendedBatch } from './segment.js';
+
+const MIN_CHUNK = 64 * 1024;
+const MAX_CHUNK = 1024 * 1024;
+
+export interface CacheRead { bytes: number; lastOffset: number }
+
+export class TailCache {
+  private bases: number[] = [];
+  private lasts: number[] = [];
+  private views: Buffer[] = [];
+  private head = 0;
+  private bytes = 0;
+  private chunk: Buffer | null = null;
+  private chunkUsed = 0;
+  private chunkSize: number;
+
+  constructor(private limitBytes: number) {
+    this.chunkSize = TailCache.chunkSizeFor(limitBytes);
+  }
+
+  private static chunkSizeFor(limit: number): number {
+    return Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, Math.floor(limit / 8)));
+  }
+
+  /** Base offset of the oldest cached batch; Infinity when empty. */
+  get firstOffset(): number {
+    return this.head < this.bases.length ? this.bases[this.head]! : Infinity;
+  }
+
+  get sizeBytes(): number {
+    return this.bytes;
+  }
+
+  get batchCount(): number {
+    return this.bases.length - this.head;
+  }
+
+  setLimit(limitBytes: number): void {
+    this.limitBytes = limitBytes;
+    this.chunkSize = TailCache.chunkSizeFor(limitBytes);
+    this.evict();
+  }
+
+  /** Cache the batches of one append (offsets assigned, the first at `firstOffset`). */
+  append(src: Buffer, batches: readonly AppendedBatch[], firstOffset: number): void {
+    const n = src.length;
+    if (n > this.limitBytes) { this.clear(); return; }
+    let dst: Buffer;
+    let at: number;
+    if (n > this.chunkSize) {
+      dst = Buffer.allocUnsafeSlow(n);
+      at = 0;
+    } else {
+      if (!this.chunk || this.chunkUsed + n > this.chunk.length) {
+        this.chunk = Buffer.allocUnsafeSlow(this.chunkSize);
+        this.chunkUsed = 0;
+      }
+      dst = this.chunk;
+      at = this.chunkUsed;
+      this.chunkUsed += n;
+    }
+    src.copy(dst, at, 0, n);
+    let offset = firstOffset;
+    for (const b of batches) {
+      const last = offset + b.lastOffsetDelta;
+      this.bases.push(offset);
+      this.lasts.push(last);
+      this.views.push(dst.subarray(at + b.position, at + b.position + b.size));
+      offset = last + 1;
+    }
+    this.bytes += n;
+    this.evict();
+  }
+
+  private evict(): void {
+    while (this.bytes > this.limitBytes && this.head < this.bases.length) {
+      this.bytes -= this.views[this.head]!.length;
+      this.views[this.head] = EMPTY;
+      this.head++;
+    }
+    if (this.head === this.bases.length) this.reset();
+    else if (this.head > 1024 && this.head * 2 > this.bases.length) this.compact();
+  }
+
+  private compact(): void {
+    this.bases = this.bases.slice(this.head);
+    this.lasts = this.lasts.slice(this.head);
+    this.views = this.views.slice(this.head);
+    this.head = 0;
+  }
+
+  private reset(): void {
+    this.bases = [];
+    this.lasts = [];
+    this.views = [];
+    this.head = 0;
+    this.bytes = 0;
+  }
+
+  clear(): void {
+    this.reset();
+    this.chunk = null;
+    this.chunkUsed = 0;
+  }
+
+  /** Forget batches that end before `offset` (after DeleteRecords or retention). */
+  dropBelow(offset: number): void {
+    while (this.head < this.bases.length && this.lasts[this.head]! < offset) {
+      this.bytes -= this.views[this.head]!.length;
+      this.views[this.head] = EMPTY;
+      this.head++;
+    }
+    this.evict();
+  }
+
+  /**
+   * Push views of whole batches onto `out`, from the one containing `offset`
+   * (which must be ≥ firstOffset), while the total stays ≤ maxBytes (the
+   * first regardless when minOneBatch). Adjacent batches in one chunk become
+   * one view.
+   */
+  read(offset: number, maxBytes: number, minOneBatch: boolean, out: Buffer[]): CacheRead {
+    const end = this.bases.length;
+    let lo = this.head;
+    let hi = end - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.lasts[mid]! < offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    let total = 0;
+    let lastOffset = -1;
+    let run: Buffer | null = null;
+    let runLen = 0;
+    for (let i = lo; i < end; i++) {
+      const v = this.views[i]!;
+      if (total + v.length > maxBytes && !(total === 0 && minOneBatch)) break;
+      if (run && v.buffer === run.buffer && v.byteOffset === run.byteOffset + runLen) {
+        runLen += v.length;
+      } else {
+        if (run) out.push(runLen === run.length ? run : Buffer.from(run.buffer, run.byteOffset, runLen));
+        run = v;
+        runLen = v.length;
+      }
+      total += v.length;
+      lastOffset = this.lasts[i]!;
+    }
+    if (run) out.push(runLen === run.length ? run : Buffer.from(run.buffer, run.byteOffset, runLen));
+    return { bytes: total, lastOffset };
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
