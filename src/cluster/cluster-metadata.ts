@@ -298,7 +298,7 @@ export class ClusterMetadata extends EventEmitter<ClusterMetadataEvents> {
   }
 
   /** The shard owning a partition, or undefined if the partition does not exist. */
-  partitionShard(topic: string, partition: number): number | undefined {
+  shardOf(topic: string, partition: number): number | undefined {
     return this.topic(topic)?.shards[partition];
   }
 

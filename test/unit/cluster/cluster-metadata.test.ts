@@ -90,8 +90,8 @@ test('createTopic: defaults, ids, shards, errors', async () => {
   assert.is(md.topic('orders'), t);
   assert.is(md.topicById(t.topicId)!.name, 'orders');
   assert.is(md.topicById(t.topicId.toUpperCase())!.name, 'orders');
-  assert.is(md.partitionShard('orders', 2), t.shards[2]);
-  assert.is(md.partitionShard('orders', 3), undefined);
+  assert.is(md.shardOf('orders', 2), t.shards[2]);
+  assert.is(md.shardOf('orders', 3), undefined);
 
   const five = await md.createTopic('five', { partitions: 5, replicationFactor: 1, configs: { 'retention.ms': '1000' } });
   assert.is(five.partitions, 5);
