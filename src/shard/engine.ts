@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import { logger } from '../common/logger.js';
-import type { LogConfig } from '../storage/partition-log.js';
+import type { LogConfig } from '../storage/log-config.js';
+import { claimPartitionDir } from './partition-dirs.js';
 import { partitionKey, type PartitionKey, type Shard } from './shard.js';
 
 export interface Route {
@@ -16,6 +17,8 @@ export interface Route {
 
 export class Engine {
   private readonly routes = new Map<PartitionKey, Route>();
+  /** Deletions still removing files; a re-created partition of the same name waits for them. */
+  private readonly deleting = new Map<PartitionKey, Promise<void>>();
   private retentionTimer: NodeJS.Timeout | null = null;
   private readonly log = logger.child({ component: 'engine' });
 
@@ -33,11 +36,15 @@ export class Engine {
     return this.shards.length;
   }
 
-  async openPartition(topic: string, partition: number, shardId: number, config: LogConfig): Promise<void> {
+  async openPartition(topic: string, topicId: string, partition: number, shardId: number, config: LogConfig): Promise<void> {
     const key = partitionKey(topic, partition);
     if (this.routes.has(key)) return;
+    await this.deleting.get(key);
+    if (this.routes.has(key)) return;
     const shard = this.shards[shardId % this.shards.length]!;
-    await shard.openPartition(key, join(this.dataDir, key), config);
+    const dir = join(this.dataDir, key);
+    claimPartitionDir(dir, topicId);
+    await shard.openPartition(key, dir, config);
     this.routes.set(key, { shard, key });
   }
 
@@ -46,7 +53,9 @@ export class Engine {
     const route = this.routes.get(key);
     if (!route) return;
     this.routes.delete(key);
-    await route.shard.deletePartition(key);
+    const done = Promise.resolve(route.shard.deletePartition(key)).finally(() => this.deleting.delete(key));
+    this.deleting.set(key, done);
+    await done;
   }
 
   updateConfig(topic: string, partitions: number, config: LogConfig): void {

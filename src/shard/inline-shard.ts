@@ -4,7 +4,8 @@
  */
 import { ErrorCode } from '../common/error-codes.js';
 import { logger } from '../common/logger.js';
-import { PartitionLog, type LogConfig } from '../storage/partition-log.js';
+import type { LogConfig } from '../storage/log-config.js';
+import { PartitionLog } from '../storage/partition-log.js';
 import type {
   FetchOp, FetchOutcome, MaybePromise, PartitionKey, PartitionOffsets, ProduceOp, ProduceOutcome, Shard, TimestampOffset,
 } from './shard.js';
@@ -14,9 +15,11 @@ const MAX_TIMESTAMP = -3;
 export class InlineShard implements Shard {
   private readonly logs = new Map<PartitionKey, PartitionLog>();
   private readonly dataListeners: ((key: PartitionKey) => void)[] = [];
-  private readonly log = logger.child({ shard: this.id });
+  private readonly log;
 
-  constructor(readonly id: number) {}
+  constructor(readonly id: number) {
+    this.log = logger.child({ shard: id });
+  }
 
   async openPartition(key: PartitionKey, dir: string, config: LogConfig): Promise<void> {
     if (this.logs.has(key)) return;
@@ -46,7 +49,7 @@ export class InlineShard implements Shard {
       this.log.error({ partition: op.key, err: (err as Error).message }, 'append failed');
       return failedProduce(ErrorCode.KAFKA_STORAGE_ERROR);
     }
-    if (typeof result === 'number') return failedProduce(result);
+    if (typeof result === 'number') return failedProduce(result as ErrorCode);
     const outcome: ProduceOutcome = {
       errorCode: ErrorCode.NONE,
       baseOffset: result.baseOffset,

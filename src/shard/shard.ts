@@ -9,7 +9,7 @@
  * from one connection in order.
  */
 import type { ErrorCode } from '../common/error-codes.js';
-import type { LogConfig } from '../storage/partition-log.js';
+import type { LogConfig } from '../storage/log-config.js';
 
 /** `<topic>-<partition>`, also the partition's directory name (unambiguous: the partition has no '-'). */
 export type PartitionKey = string;

@@ -1,0 +1,102 @@
+/**
+ * Composes a broker: cluster metadata, the engine and its shards, the
+ * handlers and the TCP server. `startBroker` is also the in-process API
+ * (`import { startBroker } from 'millrace'`) used by tests.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ClusterMetadata, type TopicInfo } from './cluster/cluster-metadata.js';
+import { removeOrphanPartitionDirs } from './shard/partition-dirs.js';
+import { defaultBrokerConfig, type BrokerConfig } from './config/broker-config.js';
+import { logger } from './common/logger.js';
+import { createHandlers } from './handlers/index.js';
+import { HandlerRegistry } from './handlers/registry.js';
+import type { BrokerServices } from './handlers/services.js';
+import { Dispatcher } from './network/dispatcher.js';
+import { FetchPurgatory } from './network/fetch-purgatory.js';
+import { KafkaServer } from './network/server.js';
+import { Engine } from './shard/engine.js';
+import { InlineShard } from './shard/inline-shard.js';
+import type { LogConfig } from './storage/log-config.js';
+
+export interface Broker {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly config: BrokerConfig;
+  readonly shardCount: number;
+  /** Flushes and closes every log, then the listener. */
+  stop(): Promise<void>;
+}
+
+export type BrokerOptions = Partial<Omit<BrokerConfig, 'sources'>>;
+
+export async function startBroker(options: BrokerOptions | BrokerConfig = {}): Promise<Broker> {
+  let config: BrokerConfig = 'sources' in options && options.sources ? (options as BrokerConfig) : defaultBrokerConfig(options);
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const log = logger.child({ component: 'broker' });
+
+  const metadata = await ClusterMetadata.open(dataDir, config);
+  const shards = Array.from({ length: Math.max(1, config.shards) }, (_, i) => new InlineShard(i));
+  const engine = new Engine(shards, dataDir);
+  const purgatory = new FetchPurgatory();
+  engine.onData((key) => purgatory.wake(key));
+
+  const logConfigFor = (topic: TopicInfo): LogConfig => ({ ...metadata.effectiveLogConfig(topic), flush: config.flush });
+  const openTopic = async (t: TopicInfo, fromPartition = 0): Promise<void> => {
+    for (let p = fromPartition; p < t.partitions; p++) await engine.openPartition(t.name, t.topicId, p, metadata.shardOf(t.name, p)!, logConfigFor(t));
+  };
+  await removeOrphanPartitionDirs(dataDir, metadata);
+  for (const t of metadata.topics()) await openTopic(t);
+
+  const report = (what: string) => (err: Error) => log.error({ err: err.message }, what);
+  metadata.on('topicCreated', (t) => { openTopic(t).catch(report('opening partitions failed')); });
+  metadata.on('partitionsCreated', (t, previous) => { openTopic(t, previous).catch(report('opening partitions failed')); });
+  metadata.on('topicDeleted', (t) => {
+    (async () => { for (let p = 0; p < t.partitions; p++) await engine.deletePartition(t.name, p); })().catch(report('deleting partitions failed'));
+  });
+  metadata.on('configChanged', (t) => engine.updateConfig(t.name, t.partitions, logConfigFor(t)));
+  engine.startRetention(config.retentionCheckIntervalMs);
+
+  let registry: HandlerRegistry;
+  const services: BrokerServices = {
+    get config() { return config; },
+    metadata,
+    engine,
+    purgatory,
+    apiVersionRanges: () => registry.versionRanges(),
+    autoCreateTopic: async (name) => {
+      await metadata.createTopic(name, { partitions: -1, replicationFactor: -1, configs: {} });
+      log.info({ topic: name }, 'auto-created topic');
+    },
+  };
+  registry = new HandlerRegistry(createHandlers(services));
+  const server = new KafkaServer(new Dispatcher(registry), {
+    maxFrameBytes: config.socketRequestMaxBytes,
+    maxInFlightRequests: 64,
+    maxPendingWriteBytes: 64 * 1024 * 1024,
+  }, log);
+  const port = await server.listen(config.port, config.host);
+  config = { ...config, port, advertisedPort: config.advertisedPort || port };
+  log.info({ host: config.host, port, dataDir, shards: shards.length, flush: config.flush }, 'broker started');
+
+  let stopped: Promise<void> | null = null;
+  return {
+    host: config.host,
+    port,
+    dataDir,
+    get config() { return config; },
+    shardCount: shards.length,
+    stop() {
+      stopped ??= (async () => {
+        purgatory.releaseAll();
+        await server.close();
+        await engine.close();
+        await metadata.close();
+        log.info('broker stopped');
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/** Test helpers: a real broker in-process or as a child process, on a free loopback port and a temp data dir. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBroker, type Broker, type BrokerOptions } from '../../src/broker.js';
+
+export function tempDir(prefix = 'millrace-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface TestBroker {
+  broker: Broker;
+  bootstrap: string;
+  dataDir: string;
+  /** Stops the broker and removes its data dir. */
+  close(): Promise<void>;
+}
+
+/** Starts an in-process broker (inline shards unless `shards` is given). */
+export async function startTestBroker(options: BrokerOptions = {}): Promise<TestBroker> {
+  const dataDir = options.dataDir ?? tempDir();
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, shards: 0, ...options, dataDir });
+  return {
+    broker,
+    bootstrap: `127.0.0.1:${broker.port}`,
+    dataDir,
+    async close() {
+      await broker.stop();
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const mainJs = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+
+export interface ChildBroker {
+  process: ChildProcess;
+  port: number;
+  output(): string;
+  /** Sends a signal and waits for exit. */
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `millrace start` as a child process and waits for its ready line. */
+export function spawnBroker(args: string[], timeoutMs = 20_000): Promise<ChildBroker> {
+  const child = spawn(process.execPath, [mainJs, 'start', '--host', '127.0.0.1', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, MILLRACE_LOG_LEVEL: process.env.MILLRACE_LOG_LEVEL ?? 'warn' },
+  });
+  let out = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`broker did not start:\n${out}`)); }, timeoutMs);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const m = /ready on [^:\s]+:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          process: child,
+          port: Number(m[1]),
+          output: () => out,
+          kill: async (signal = 'SIGTERM') => { child.kill(signal); return exited; },
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`broker exited with ${code}:\n${out}`)); });
+  });
+}
