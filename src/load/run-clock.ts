@@ -1,0 +1,43 @@
+/**
+ * The run clock: calls `onSecond(k)` at t0 + k seconds (k = 1, 2, ...),
+ * drift-free (each timer is set from t0, not from the previous tick), and
+ * once more from `finish()` for the last, partial second. Every producer and
+ * consumer cuts its interval sample from it, so samples from different
+ * threads with the same k cover the same wall-clock second.
+ */
+import { nowUs } from './record-value.js';
+
+export class RunClock {
+  private last = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private finished = false;
+
+  constructor(private readonly t0Us: number, private readonly onSecond: (second: number) => void) {
+    this.arm();
+  }
+
+  /** The interval index `now` falls in: (k - 1, k] seconds after t0. */
+  secondAt(us: number): number {
+    return Math.max(1, Math.ceil((us - this.t0Us) / 1e6));
+  }
+
+  private arm(): void {
+    const next = this.last + 1;
+    const delayMs = Math.max(0, (this.t0Us + next * 1e6 - nowUs()) / 1000);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.finished) return;
+      this.last = next;
+      this.onSecond(next);
+      this.arm();
+    }, delayMs);
+  }
+
+  /** Stop ticking and report the last, partial second. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.onSecond(Math.max(this.last + 1, this.secondAt(nowUs())));
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * Verification of what a consumer reads. Pure (no I/O); main thread only.
+ *
+ * For every partition it checks, record by record:
+ * - batch integrity: batch CRC-32C, magic 2, records that parse;
+ * - offsets: strictly increasing with no gap and no repeat from the start
+ *   offset (control batches advance the offset; records of a batch that
+ *   starts before the fetch offset, as compressed batches do, are skipped);
+ * - the value: our magic, and the payload checksum (record-value.ts);
+ * - content order: per (producer, partition) the sequence numbers written by
+ *   the producer go 0, 1, 2, ... with none missing and none repeated, which
+ *   catches a broker that loses or duplicates records even when it numbers
+ *   offsets without gaps;
+ * - at the end, the exact count per partition against what producers had
+ *   acknowledged (e2e), when the runner knows it.
+ *
+ * Every discrepancy is counted, the first few are described in `problems`,
+ * and `ok` is false if any was found.
+ */
+import { errorName } from '../common/error-codes.js';
+import { compressionTypeOfAttributes, decompress } from '../compression/codec.js';
+import { decodeRecords } from '../protocol/record-batch/index.js';
+import {
+  ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, CONTROL_MASK, CRC_OFFSET, CRC_START, LENGTH_OFFSET, LOG_OVERHEAD,
+  MAGIC_OFFSET, MAGIC_V2, RECORDS_OFFSET, baseOffset, lastOffsetDelta,
+} from '../protocol/record-batch/record-batch-header.js';
+import { crc32c } from '../wasm/crc32c.js';
+import { checkValue, readProducerId, readSendTimeUs, readSequence, ValueCheck } from './record-value.js';
+
+export interface VerificationReport {
+  ok: boolean;
+  /** Records read and checked (all phases). */
+  records: number;
+  batches: number;
+  /** Batches whose CRC-32C, magic or record framing is wrong. */
+  corruptBatches: number;
+  /** Records whose payload checksum does not match. */
+  checksumFailures: number;
+  /** Records without the load generator's header (not ours, or a corrupted magic). */
+  foreignRecords: number;
+  /** Offsets skipped (missing records in the log). */
+  offsetGaps: number;
+  /** Offsets seen twice or going backwards. */
+  offsetDuplicates: number;
+  /** Records missing from a producer's sequence. */
+  sequenceGaps: number;
+  /** Records repeated or out of order within a producer's sequence. */
+  sequenceDuplicates: number;
+  /** Valid records from producer ids this run did not start (a warning, not a failure). */
+  unknownProducerRecords: number;
+  /** Fetch error codes by name (retriable ones are retried and not failures). */
+  fetchErrors: Record<string, number>;
+  /** Exact count check (e2e): records acknowledged to producers vs records consumed. */
+  countCheck: { expected: number; consumed: number; perPartitionMismatches: number } | null;
+  /** The first discrepancies, described. */
+  problems: string[];
+}
+
+export interface VerifierOptions {
+  /** The first record of each (producer, partition) must have sequence 0 (the consumer started before the producers). */
+  strictSequenceStart: boolean;
+  /** Producer ids of this run; null = accept any. */
+  producerIds: ReadonlySet<number> | null;
+}
+
+/** Called for each valid record: its embedded send time and value size. */
+export type RecordSink = (sendTimeUs: number, valueBytes: number) => void;
+
+const MAX_PROBLEMS = 20;
+
+/** Fetch errors that resolve themselves (leadership moves, topic creation): retried, not failures. */
+const RETRIABLE_FETCH_ERRORS = new Set([3, 5, 6, 7, 9, 13, 56, 74, 75, 78, 79]);
+
+export function isRetriableFetchError(code: number): boolean {
+  return RETRIABLE_FETCH_ERRORS.has(code);
+}
+
+interface PartitionState {
+  topic: string;
+  partition: number;
+  /** Next offset expected. */
+  next: number;
+  records: number;
+  /** Next sequence per producer id. */
+  sequences: Map<number, number>;
+}
+
+export class Verifier {
+  private readonly partitions = new Map<string, PartitionState>();
+  private readonly report: VerificationReport = {
+    ok: true, records: 0, batches: 0, corruptBatches: 0, checksumFailures: 0, foreignRecords: 0,
+    offsetGaps: 0, offsetDuplicates: 0, sequenceGaps: 0, sequenceDuplicates: 0, unknownProducerRecords: 0,
+    fetchErrors: {}, countCheck: null, problems: [],
+  };
+
+  constructor(private readonly opts: VerifierOptions) {}
+
+  /** Register a partition read from `startOffset`. */
+  startPartition(topic: string, partition: number, startOffset: number): void {
+    this.partitions.set(`${topic}/${partition}`, { topic, partition, next: startOffset, records: 0, sequences: new Map() });
+  }
+
+  /** The offset to fetch next for a partition. */
+  nextOffset(topic: string, partition: number): number {
+    return this.state(topic, partition).next;
+  }
+
+  recordsRead(topic: string, partition: number): number {
+    return this.state(topic, partition).records;
+  }
+
+  private state(topic: string, partition: number): PartitionState {
+    const s = this.partitions.get(`${topic}/${partition}`);
+    if (!s) throw new Error(`verifier: partition ${topic}-${partition} was not started`);
+    return s;
+  }
+
+  private problem(msg: string): void {
+    this.report.ok = false;
+    if (this.report.problems.length < MAX_PROBLEMS) this.report.problems.push(msg);
+  }
+
+  /** A fetch error code for a partition. Returns true if it is retriable. */
+  fetchError(topic: string, partition: number, code: number): boolean {
+    const name = errorName(code);
+    this.report.fetchErrors[name] = (this.report.fetchErrors[name] ?? 0) + 1;
+    if (isRetriableFetchError(code)) return true;
+    this.problem(`${topic}-${partition}: fetch error ${name} at offset ${this.state(topic, partition).next}`);
+    return false;
+  }
+
+  /**
+   * Check the Records bytes of one partition of a fetch response, fetched at
+   * the partition's current next offset, and advance it. A trailing partial
+   * batch (cut by the fetch size limit) is left for the next fetch.
+   */
+  processRecords(topic: string, partition: number, buf: Buffer, sink: RecordSink): void {
+    const st = this.state(topic, partition);
+    const fetchOffset = st.next;
+    const where = `${topic}-${partition}`;
+    let pos = 0;
+    while (buf.length - pos >= LOG_OVERHEAD) {
+      const size = buf.readInt32BE(pos + LENGTH_OFFSET) + LOG_OVERHEAD;
+      if (size < BATCH_HEADER_SIZE && buf.length - pos >= BATCH_HEADER_SIZE) {
+        this.report.corruptBatches++;
+        this.problem(`${where}: batch at offset ${baseOffset(buf, pos)} declares ${size} bytes`);
+        return;
+      }
+      if (buf.length - pos < size || buf.length - pos < BATCH_HEADER_SIZE) return; // partial batch
+      this.processBatch(st, where, buf, pos, size, fetchOffset, sink);
+      pos += size;
+    }
+  }
+
+  private processBatch(st: PartitionState, where: string, buf: Buffer, pos: number, size: number, fetchOffset: number, sink: RecordSink): void {
+    const r = this.report;
+    r.batches++;
+    const base = baseOffset(buf, pos);
+    const last = base + lastOffsetDelta(buf, pos);
+    if (buf[pos + MAGIC_OFFSET] !== MAGIC_V2) {
+      r.corruptBatches++;
+      this.problem(`${where}: batch at offset ${base} has magic ${buf[pos + MAGIC_OFFSET]}, expected 2`);
+      st.next = Math.max(st.next, base + 1);
+      return;
+    }
+    if (crc32c(buf, pos + CRC_START, pos + size) !== buf.readUInt32BE(pos + CRC_OFFSET)) {
+      r.corruptBatches++;
+      this.problem(`${where}: batch at offsets ${base}..${last} fails its CRC-32C`);
+      st.next = Math.max(st.next, last + 1);
+      return;
+    }
+    if (last < st.next) {
+      // A whole batch before the fetch offset: the broker served records again.
+      r.offsetDuplicates += last - base + 1;
+      this.problem(`${where}: batch at offsets ${base}..${last} served again (expected offset ${st.next})`);
+      return;
+    }
+    const attrs = buf[pos + ATTRIBUTES_OFFSET + 1]!;
+    if ((attrs & CONTROL_MASK) !== 0) {
+      st.next = Math.max(st.next, last + 1);
+      return;
+    }
+    let batch = buf;
+    let at = pos;
+    const codec = compressionTypeOfAttributes(attrs);
+    if (codec !== 0) {
+      try {
+        const body = decompress(codec, buf.subarray(pos + RECORDS_OFFSET, pos + size));
+        batch = Buffer.allocUnsafe(RECORDS_OFFSET + body.length);
+        buf.copy(batch, 0, pos, pos + RECORDS_OFFSET);
+        body.copy(batch, RECORDS_OFFSET);
+        batch[ATTRIBUTES_OFFSET + 1] = attrs & ~0x07;
+        batch.writeInt32BE(batch.length - LOG_OVERHEAD, LENGTH_OFFSET);
+        at = 0;
+      } catch (err) {
+        r.corruptBatches++;
+        this.problem(`${where}: batch at offsets ${base}..${last} does not decompress: ${(err as Error).message}`);
+        st.next = Math.max(st.next, last + 1);
+        return;
+      }
+    }
+    let records;
+    try {
+      records = decodeRecords(batch, at);
+    } catch (err) {
+      r.corruptBatches++;
+      this.problem(`${where}: batch at offsets ${base}..${last} has malformed records: ${(err as Error).message}`);
+      st.next = Math.max(st.next, last + 1);
+      return;
+    }
+    const straddles = base < fetchOffset;
+    for (const rec of records) {
+      const off = rec.offset;
+      if (off < st.next) {
+        if (straddles && off < fetchOffset) continue;
+        r.offsetDuplicates++;
+        this.problem(`${where}: offset ${off} repeated or out of order (expected ${st.next})`);
+        continue;
+      }
+      if (off > st.next) {
+        r.offsetGaps += off - st.next;
+        this.problem(`${where}: offsets ${st.next}..${off - 1} missing`);
+      }
+      st.next = off + 1;
+      st.records++;
+      r.records++;
+      this.checkRecord(st, where, off, rec.value, sink);
+    }
+    if (st.next <= last) {
+      r.offsetGaps += last + 1 - st.next;
+      this.problem(`${where}: batch ends at offset ${last} but its records stop at ${st.next - 1}`);
+      st.next = last + 1;
+    }
+  }
+
+  private checkRecord(st: PartitionState, where: string, offset: number, value: Buffer | null, sink: RecordSink): void {
+    const r = this.report;
+    if (value === null) {
+      r.foreignRecords++;
+      this.problem(`${where}@${offset}: null value`);
+      return;
+    }
+    const check = checkValue(value, 0, value.length, crc32c);
+    if (check !== ValueCheck.OK) {
+      if (check === ValueCheck.CHECKSUM) {
+        r.checksumFailures++;
+        this.problem(`${where}@${offset}: payload checksum mismatch`);
+      } else {
+        r.foreignRecords++;
+        this.problem(`${where}@${offset}: not a millrace load record (${check === ValueCheck.TOO_SHORT ? `${value.length} bytes` : 'no magic'})`);
+      }
+      return;
+    }
+    const pid = readProducerId(value, 0);
+    const seq = readSequence(value, 0);
+    if (this.opts.producerIds && !this.opts.producerIds.has(pid)) r.unknownProducerRecords++;
+    const expected = st.sequences.get(pid);
+    if (expected === undefined) {
+      if (this.opts.strictSequenceStart && seq !== 0) {
+        r.sequenceGaps += seq;
+        this.problem(`${where}@${offset}: producer ${pid} starts at sequence ${seq}, expected 0`);
+      }
+      st.sequences.set(pid, (seq + 1) >>> 0);
+    } else if (seq === expected) {
+      st.sequences.set(pid, (seq + 1) >>> 0);
+    } else if (((seq - expected) | 0) < 0) {
+      r.sequenceDuplicates++;
+      this.problem(`${where}@${offset}: producer ${pid} sequence ${seq} repeated or reordered (expected ${expected})`);
+    } else {
+      r.sequenceGaps += (seq - expected) >>> 0;
+      this.problem(`${where}@${offset}: producer ${pid} sequences ${expected}..${seq - 1} missing`);
+      st.sequences.set(pid, (seq + 1) >>> 0);
+    }
+    sink(readSendTimeUs(value, 0), value.length);
+  }
+
+  /**
+   * Compare with what producers had acknowledged, per partition (e2e). A
+   * record acknowledged but not consumed, or consumed but never acknowledged
+   * (a duplicate the broker invented), is a mismatch.
+   */
+  checkCounts(expected: ReadonlyMap<string, number>): void {
+    let exp = 0;
+    let got = 0;
+    let mismatches = 0;
+    for (const st of this.partitions.values()) {
+      const e = expected.get(`${st.topic}/${st.partition}`) ?? 0;
+      exp += e;
+      got += st.records;
+      if (e !== st.records) {
+        mismatches++;
+        this.problem(`${st.topic}-${st.partition}: ${e} records acknowledged to producers, ${st.records} consumed`);
+      }
+    }
+    this.report.countCheck = { expected: exp, consumed: got, perPartitionMismatches: mismatches };
+  }
+
+  result(): VerificationReport {
+    const r = this.report;
+    return { ...r, fetchErrors: { ...r.fetchErrors }, problems: [...r.problems], countCheck: r.countCheck && { ...r.countCheck } };
+  }
+}
