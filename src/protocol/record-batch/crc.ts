@@ -4,13 +4,14 @@
  * (src/wasm/crc32c.ts, same signature as crc32cJs) is one `setCrc32c` call at
  * start-up, or a change of the default below once that module exists.
  */
-import { crc32cJs } from '../../wasm/crc32c-js.js';
+import { crc32c as wasmCrc32c } from '../../wasm/crc32c.js';
 import { CRC_START } from './record-batch-header.js';
 
 /** CRC-32C of bytes[start, end), continuing from `crc`; unsigned 32-bit result. */
 export type Crc32cFn = (bytes: Uint8Array, start: number, end: number, crc: number) => number;
 
-let crc32c: Crc32cFn = crc32cJs;
+/** The WASM kernel (it falls back to the JS twin by itself when WebAssembly is unavailable or MILLRACE_WASM=0). */
+let crc32c: Crc32cFn = wasmCrc32c;
 
 /** Replace the CRC-32C implementation (e.g. with the WASM kernel). */
 export function setCrc32c(fn: Crc32cFn): void {
