@@ -73,6 +73,8 @@ export abstract class IndexFile {
 
   /** Byte position in the image of a new entry, growing the image as needed. */
   protected reserveEntry(): number {
+    // Flush before reserving: the new entry's bytes are written by the caller after this returns.
+    if (this.count - this.written >= FLUSH_EVERY) this.flush();
     const at = this.count * this.entrySize;
     if (at + this.entrySize > this.image.length) {
       const grown = Buffer.allocUnsafe(Math.max(64 * this.entrySize, this.image.length * 2));
@@ -80,7 +82,6 @@ export abstract class IndexFile {
       this.image = grown;
     }
     this.count++;
-    if (this.count - this.written >= FLUSH_EVERY) this.flush();
     return at;
   }
 

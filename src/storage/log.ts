@@ -85,7 +85,7 @@ export interface AppendRejection { error: ErrorCode; reason: string }
 export function prepareAppend(
   records: Buffer, nowMs: number, config: LogConfig, nextOffset: number, origin: AppendOrigin, leaderEpoch: number,
 ): PreparedAppend | AppendRejection {
-  const v = validateBatches(records, { maxMessageBytes: config.maxMessageBytes, allowControlBatches: origin !== 'client' });
+  const v = validateBatches(records, { maxMessageBytes: config.maxMessageBytes, fromCoordinator: origin === 'coordinator' });
   if (!v.ok) return { error: v.error, reason: v.reason };
   const appendTime = config.messageTimestampType === 'LogAppendTime';
   let offset = nextOffset;

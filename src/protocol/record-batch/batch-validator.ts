@@ -15,8 +15,9 @@
  * - CRC-32C over [21, end) wrong:                     CORRUPT_MESSAGE
  * - compression codec 5..7:                           UNSUPPORTED_COMPRESSION_TYPE
  * - recordCount < 1 or lastOffsetDelta + 1 ≠ count:   INVALID_RECORD
- * - control batch from a client:                      INVALID_RECORD
- * - producerId ≥ 0 with baseSequence < 0:             INVALID_RECORD
+ * - control batch from a client:                      INVALID_RECORD   (client batches only)
+ * - producerId ≥ 0 with baseSequence < 0:             INVALID_RECORD   (client batches only: the
+ *                                                      coordinator's markers carry no sequence)
  * - no batch at all, or more than one when `singleBatch`: INVALID_RECORD
  *
  * Kafka also requires baseOffset == 0 in client batches; Millrace overwrites
@@ -53,8 +54,12 @@ export interface BatchInfo {
 export interface ValidateOptions {
   /** Topic max.message.bytes: largest allowed batch, header included. */
   maxMessageBytes: number;
-  /** Control batches come only from the broker itself (transaction markers). Default false. */
-  allowControlBatches?: boolean;
+  /**
+   * Batches written by the broker itself (transaction markers) skip the
+   * client-only checks, as in Kafka's LogValidator (AppendOrigin.COORDINATOR).
+   * Default false.
+   */
+  fromCoordinator?: boolean;
   /** Produce v3+ carries exactly one batch per partition; set to enforce it. Default false. */
   singleBatch?: boolean;
 }
@@ -103,10 +108,12 @@ export function validateBatches(buf: Buffer, opts: ValidateOptions): ValidationR
     const delta = lastOffsetDelta(buf, pos);
     if (count < 1 || delta + 1 !== count) return fail(ErrorCode.INVALID_RECORD, `recordCount ${count} with lastOffsetDelta ${delta}`, pos);
     const control = (attrs & CONTROL_MASK) !== 0;
-    if (control && !opts.allowControlBatches) return fail(ErrorCode.INVALID_RECORD, 'clients may not write control batches', pos);
     const pid = producerId(buf, pos);
     const seq = baseSequence(buf, pos);
-    if (pid >= 0 && seq < 0) return fail(ErrorCode.INVALID_RECORD, `producerId ${pid} with baseSequence ${seq}`, pos);
+    if (!opts.fromCoordinator) {
+      if (control) return fail(ErrorCode.INVALID_RECORD, 'clients may not write control batches', pos);
+      if (pid >= 0 && seq < 0) return fail(ErrorCode.INVALID_RECORD, `producerId ${pid} with baseSequence ${seq}`, pos);
+    }
     if (opts.singleBatch && batches.length === 1) return fail(ErrorCode.INVALID_RECORD, 'more than one batch in a partition', pos);
     batches.push({
       position: pos, size, recordCount: count, lastOffsetDelta: delta,

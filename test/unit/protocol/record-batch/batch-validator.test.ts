@@ -81,13 +81,13 @@ test('lastOffsetDelta + 1 ≠ recordCount, or no records: INVALID_RECORD', () =>
   assert.is(errorOf(validateBatches(zero, opts)), ErrorCode.INVALID_RECORD);
 });
 
-test('control batch: INVALID_RECORD from clients, accepted for the coordinator', () => {
-  const b = batch(1, { control: true, transactional: true, producerId: 1, baseSequence: -1 });
-  // Control batches from the coordinator carry a producer id and no sequence; give this one a sequence.
-  b.writeInt32BE(0, H.BASE_SEQUENCE_OFFSET);
-  recrc(b);
-  assert.is(errorOf(validateBatches(b, opts)), ErrorCode.INVALID_RECORD);
-  assert.ok(validateBatches(b, { ...opts, allowControlBatches: true }).ok);
+test('control batch: INVALID_RECORD from clients, accepted from the coordinator (producer id, no sequence)', () => {
+  const marker = batch(1, { control: true, transactional: true, producerId: 1, baseSequence: -1 });
+  assert.is(errorOf(validateBatches(marker, opts)), ErrorCode.INVALID_RECORD);
+  assert.ok(validateBatches(marker, { ...opts, fromCoordinator: true }).ok);
+  const withSeq = batch(1, { control: true, producerId: 1, baseSequence: 0 });
+  const r = validateBatches(withSeq, opts);
+  assert.ok(!r.ok && r.error === ErrorCode.INVALID_RECORD && /control/.test(r.reason));
 });
 
 test('producerId ≥ 0 with baseSequence < 0: INVALID_RECORD', () => {
