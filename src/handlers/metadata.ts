@@ -1,3 +1,4 @@
+import { validateTopicName } from '../cluster/cluster-metadata.js';
 import { ErrorCode, KafkaError } from '../common/error-codes.js';
 import { Apis } from '../protocol/generated/index.js';
 import { defineHandler } from './handler.js';
@@ -37,7 +38,8 @@ export function metadataHandler(s: BrokerServices) {
           topic = s.metadata.topic(name);
         }
         if (!topic) {
-          topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, partitions: [] });
+          // Kafka validates the name first, so a bad name is reported as such even without auto-creation.
+          topics.push({ errorCode: isValidTopicName(name) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION, name, partitions: [] });
           continue;
         }
         topics.push({
@@ -60,4 +62,13 @@ export function metadataHandler(s: BrokerServices) {
       };
     },
   });
+}
+
+function isValidTopicName(name: string): boolean {
+  try {
+    validateTopicName(name);
+    return true;
+  } catch {
+    return false;
+  }
 }
