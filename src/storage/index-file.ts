@@ -29,6 +29,8 @@ export abstract class IndexFile {
   protected count = 0;
   /** Entries already written to the file. */
   private written = 0;
+  /** Size of the file as far as we know; -1 when it does not exist. */
+  private fileBytes = -1;
   private fd = -1;
   /** fsyncs in flight, and descriptors whose close waits for them. */
   private syncing = 0;
@@ -50,6 +52,7 @@ export abstract class IndexFile {
     this.fd = fs.openSync(this.path, O_RDWR | O_CREAT | O_TRUNC, 0o644);
     this.count = 0;
     this.written = 0;
+    this.fileBytes = 0;
   }
 
   /**
@@ -61,9 +64,10 @@ export abstract class IndexFile {
     try {
       data = fs.readFileSync(this.path);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') { this.count = 0; this.written = 0; return 'missing'; }
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') { this.count = 0; this.written = 0; this.fileBytes = -1; return 'missing'; }
       throw e;
     }
+    this.fileBytes = data.length;
     if (data.length % this.entrySize !== 0) { this.count = 0; this.written = 0; return 'bad-size'; }
     this.image = data;
     this.count = data.length / this.entrySize;
@@ -87,11 +91,17 @@ export abstract class IndexFile {
 
   /** Keep the first `n` entries. */
   truncateEntries(n: number): void {
-    if (n >= this.count) return;
-    this.count = Math.max(0, n);
-    if (this.written > this.count) {
-      this.written = this.count;
-      this.withFd((fd) => fs.ftruncateSync(fd, this.count * this.entrySize));
+    if (n < this.count) this.count = Math.max(0, n);
+    if (this.written > this.count) this.written = this.count;
+    this.trimFile();
+  }
+
+  /** Cut the file to the entries written (it may hold more after a truncation, or junk after a bad load). */
+  private trimFile(): void {
+    const want = this.written * this.entrySize;
+    if (this.fileBytes > want) {
+      this.withFd((fd) => fs.ftruncateSync(fd, want));
+      this.fileBytes = want;
     }
   }
 
@@ -100,9 +110,9 @@ export abstract class IndexFile {
     this.truncateEntries(0);
   }
 
-  /** Write entries not yet in the file. */
+  /** Write entries not yet in the file (creating it if missing). */
   flush(): void {
-    if (this.written === this.count) return;
+    if (this.written === this.count && this.fileBytes === this.count * this.entrySize) return;
     const from = this.written * this.entrySize;
     const to = this.count * this.entrySize;
     this.withFd((fd) => {
@@ -110,6 +120,8 @@ export abstract class IndexFile {
       while (p < to) p += fs.writeSync(fd, this.image, p, to - p, p);
     });
     this.written = this.count;
+    this.fileBytes = Math.max(this.fileBytes, to);
+    this.trimFile();
   }
 
   /** Flush, then fsync the file (asynchronously). */
@@ -142,10 +154,12 @@ export abstract class IndexFile {
   deleteFile(): void {
     this.closeFile();
     fs.rmSync(this.path, { force: true });
+    this.fileBytes = -1;
   }
 
   private withFd(fn: (fd: number) => void): void {
     if (this.fd < 0) this.fd = fs.openSync(this.path, O_RDWR | O_CREAT, 0o644);
+    if (this.fileBytes < 0) this.fileBytes = 0;
     fn(this.fd);
   }
 
