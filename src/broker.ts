@@ -9,6 +9,7 @@ import { ClusterMetadata, type TopicInfo } from './cluster/cluster-metadata.js';
 import { removeOrphanPartitionDirs } from './shard/partition-dirs.js';
 import { defaultBrokerConfig, type BrokerConfig } from './config/broker-config.js';
 import { logger } from './common/logger.js';
+import { ProducerIdManager } from './coordinator/producer-id-manager.js';
 import { createHandlers } from './handlers/index.js';
 import { HandlerRegistry } from './handlers/registry.js';
 import type { BrokerServices } from './handlers/services.js';
@@ -17,6 +18,8 @@ import { FetchPurgatory } from './network/fetch-purgatory.js';
 import { KafkaServer } from './network/server.js';
 import { Engine } from './shard/engine.js';
 import { InlineShard } from './shard/inline-shard.js';
+import type { Shard } from './shard/shard.js';
+import { WorkerShard } from './shard/worker-shard.js';
 import type { LogConfig } from './storage/log-config.js';
 
 export interface Broker {
@@ -38,7 +41,11 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
   const log = logger.child({ component: 'broker' });
 
   const metadata = await ClusterMetadata.open(dataDir, config);
-  const shards = Array.from({ length: Math.max(1, config.shards) }, (_, i) => new InlineShard(i));
+  const producerIds = await ProducerIdManager.open(dataDir);
+  // --shards 0: partitions run inline on this thread; otherwise one worker thread per shard.
+  const shards: Shard[] = config.shards === 0
+    ? [new InlineShard(0)]
+    : Array.from({ length: config.shards }, (_, i) => new WorkerShard(i));
   const engine = new Engine(shards, dataDir);
   const purgatory = new FetchPurgatory();
   engine.onData((key) => purgatory.wake(key));
@@ -65,6 +72,7 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
     metadata,
     engine,
     purgatory,
+    producerIds,
     apiVersionRanges: () => registry.versionRanges(),
     autoCreateTopic: async (name) => {
       await metadata.createTopic(name, { partitions: -1, replicationFactor: -1, configs: {} });
@@ -93,6 +101,7 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
         purgatory.releaseAll();
         await server.close();
         await engine.close();
+        await producerIds.close();
         await metadata.close();
         log.info('broker stopped');
       })();

@@ -1,0 +1,47 @@
+/**
+ * Ring message formats between the dispatcher and a shard worker. The ring
+ * tag is the op code; every payload starts with the request id, so
+ * completions may come back in any order (acks=-1 produce completes after
+ * its fsync, later than a fetch sent after it).
+ *
+ * Inbound (dispatcher → shard), little-endian:
+ *   PRODUCE        reqId u32, handle u32, acks i32, pad u32, records…        (header 16 B)
+ *   FETCH          reqId u32, handle u32, maxBytes i32, minOneBatch u32, fetchOffset f64
+ *   OFFSETS        reqId u32, handle u32
+ *   OFFSET_FOR_TS  reqId u32, handle u32, timestamp f64
+ *   DELETE_RECORDS reqId u32, handle u32, beforeOffset f64
+ *
+ * Outbound (shard → dispatcher):
+ *   PRODUCE        reqId u32, errorCode i32, baseOffset f64, logAppendTimeMs f64, logStartOffset f64
+ *   FETCH          reqId u32, errorCode i32, highWatermark f64, logStartOffset f64, bytes u32, pad u32, records…  (header 32 B)
+ *   OFFSETS        reqId u32, found u32, logStartOffset f64, highWatermark f64, sizeBytes f64
+ *   OFFSET_FOR_TS  reqId u32, found u32, offset f64, timestamp f64
+ *   DELETE_RECORDS reqId u32, errorCode i32, lowWatermark f64
+ *   DATA           handle u32
+ *
+ * Control messages (open/delete partition, config, retention, close) are
+ * rare and go through postMessage instead.
+ */
+export const Op = {
+  PRODUCE: 1,
+  FETCH: 2,
+  OFFSETS: 3,
+  OFFSET_FOR_TS: 4,
+  DELETE_RECORDS: 5,
+  /** Outbound only: a partition got new data (wakes long-poll fetches before any fsync). */
+  DATA: 6,
+} as const;
+
+export const PRODUCE_HEADER_BYTES = 16;
+export const FETCH_REPLY_HEADER_BYTES = 32;
+
+/** postMessage control requests (dispatcher → worker). */
+export type ControlRequest =
+  | { id: number; kind: 'open'; handle: number; key: string; dir: string; config: unknown }
+  | { id: number; kind: 'delete'; handle: number }
+  | { id: number; kind: 'config'; handle: number; config: unknown }
+  | { id: number; kind: 'retention'; nowMs: number }
+  | { id: number; kind: 'close' }
+  | { id: number; kind: 'crash' };
+
+export type ControlReply = { id: number; ok: true } | { id: number; ok: false; error: string };

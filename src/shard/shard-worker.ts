@@ -1,0 +1,229 @@
+/**
+ * Entry point of a shard worker thread (shard only).
+ *
+ *   inbound ring ──▶ drain(): decode op, run it on the local partitions ──▶ outbound ring
+ *   postMessage  ──▶ control: open/delete partition, config, retention, close
+ *
+ * The partitions themselves are the same code as inline mode (InlineShard
+ * over PartitionLog); this file only moves requests and completions across
+ * the thread boundary. Produce batches are appended straight from the ring
+ * view: the CRC-32C kernel checksums them where they lie (the inbound ring
+ * is WASM memory), the segment write reads them from there, and the tail
+ * cache takes its own copy. The worker never blocks: it waits with
+ * Atomics.waitAsync.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { setCrc32c } from '../protocol/record-batch/crc.js';
+import { crc32c, createCrc32cOnMemory } from '../wasm/crc32c.js';
+import { logger } from '../common/logger.js';
+import { ErrorCode } from '../common/error-codes.js';
+import type { LogConfig } from '../storage/log-config.js';
+import { InlineShard } from './inline-shard.js';
+import { ShardRing } from './ring.js';
+import { FETCH_REPLY_HEADER_BYTES, Op, PRODUCE_HEADER_BYTES, type ControlReply, type ControlRequest } from './envelope.js';
+import type { FetchOutcome, MaybePromise, ProduceOutcome } from './shard.js';
+
+interface ShardWorkerData {
+  shardId: number;
+  inMemory: WebAssembly.Memory;
+  inBase: number;
+  inCapacity: number;
+  outBuffer: SharedArrayBuffer;
+  outCapacity: number;
+}
+
+const data = workerData as ShardWorkerData;
+const log = logger.child({ shard: data.shardId, thread: 'worker' });
+const inRing = new ShardRing(data.inMemory.buffer as unknown as SharedArrayBuffer, data.inBase, data.inCapacity);
+const outRing = new ShardRing(data.outBuffer, 0, data.outCapacity);
+const shard = new InlineShard(data.shardId);
+const keys = new Map<number, string>();
+const handles = new Map<string, number>();
+shard.onData((key) => {
+  const h = handles.get(key);
+  if (h !== undefined) reply(Op.DATA, 4, (at) => v.setUint32(at, h, true));
+});
+
+// Batches in the inbound ring are checksummed in place by the WASM kernel.
+const inPlace = createCrc32cOnMemory(data.inMemory);
+const ringBuffer = data.inMemory.buffer;
+setCrc32c((bytes, start, end, crc) =>
+  bytes.buffer === ringBuffer ? inPlace(bytes.byteOffset + start, end - start, crc) : crc32c(bytes, start, end, crc));
+
+/** Completions that did not fit in the outbound ring yet, in order. */
+const backlog: { tag: number; size: number; fill: (at: number) => void }[] = [];
+
+function reply(tag: number, size: number, fill: (at: number) => void): void {
+  if (backlog.length === 0) {
+    const at = outRing.reserve(size, tag);
+    if (at >= 0) {
+      fill(at);
+      outRing.publish();
+      return;
+    }
+  }
+  backlog.push({ tag, size, fill });
+  if (backlog.length === 1) void drainBacklog();
+}
+
+async function drainBacklog(): Promise<void> {
+  while (backlog.length > 0) {
+    const b = backlog[0]!;
+    const at = outRing.reserve(b.size, b.tag);
+    if (at < 0) { await outRing.waitForSpace(50); continue; }
+    b.fill(at);
+    outRing.publish();
+    backlog.shift();
+  }
+}
+
+const v = outRing.view;
+
+function replyProduce(reqId: number, o: ProduceOutcome): void {
+  reply(Op.PRODUCE, 32, (at) => {
+    v.setUint32(at, reqId, true);
+    v.setInt32(at + 4, o.errorCode, true);
+    v.setFloat64(at + 8, o.baseOffset, true);
+    v.setFloat64(at + 16, o.logAppendTimeMs, true);
+    v.setFloat64(at + 24, o.logStartOffset, true);
+  });
+}
+
+function replyFetch(reqId: number, o: FetchOutcome): void {
+  const bytes = o.bytes;
+  if (FETCH_REPLY_HEADER_BYTES + bytes > outRing.maxPayload) {
+    // Larger than the ring can carry in one message: answer with one batch less (KIP-74 keeps ≥ 1).
+    o = { ...o, records: o.records.slice(0, 1), bytes: o.records[0]?.length ?? 0 };
+  }
+  reply(Op.FETCH, FETCH_REPLY_HEADER_BYTES + o.bytes, (at) => {
+    v.setUint32(at, reqId, true);
+    v.setInt32(at + 4, o.errorCode, true);
+    v.setFloat64(at + 8, o.highWatermark, true);
+    v.setFloat64(at + 16, o.logStartOffset, true);
+    v.setUint32(at + 24, o.bytes, true);
+    let p = at + FETCH_REPLY_HEADER_BYTES;
+    for (const r of o.records) { outRing.bytes.set(r, p); p += r.length; }
+  });
+}
+
+function settle<T>(value: MaybePromise<T>, then: (v: T) => void): void {
+  if (value instanceof Promise) value.then(then, (err: Error) => { log.error({ err: err.message }, 'shard op failed'); });
+  else then(value);
+}
+
+function unknownPartition(reqId: number, op: number): void {
+  if (op === Op.PRODUCE) replyProduce(reqId, { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 });
+  else if (op === Op.FETCH) replyFetch(reqId, { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, records: [], bytes: 0, highWatermark: -1, logStartOffset: -1 });
+  else reply(op, 32, (at) => { v.setUint32(at, reqId, true); v.setInt32(at + 4, op === Op.DELETE_RECORDS ? ErrorCode.NOT_LEADER_OR_FOLLOWER : 0, true); v.setFloat64(at + 8, -1, true); });
+}
+
+function handle(op: number, at: number, length: number): void {
+  const iv = inRing.view;
+  const reqId = iv.getUint32(at, true);
+  const key = keys.get(iv.getUint32(at + 4, true));
+  if (key === undefined) return unknownPartition(reqId, op);
+  switch (op) {
+    case Op.PRODUCE: {
+      const acks = iv.getInt32(at + 8, true);
+      const records = Buffer.from(inRing.buffer, at + PRODUCE_HEADER_BYTES, length - PRODUCE_HEADER_BYTES);
+      settle(shard.produce({ key, records, acks }), (o) => replyProduce(reqId, o));
+      return;
+    }
+    case Op.FETCH: {
+      const maxBytes = iv.getInt32(at + 8, true);
+      const minOneBatch = iv.getUint32(at + 12, true) === 1;
+      const fetchOffset = iv.getFloat64(at + 16, true);
+      replyFetch(reqId, shard.fetch({ key, fetchOffset, maxBytes: Math.min(maxBytes, outRing.maxPayload - FETCH_REPLY_HEADER_BYTES), minOneBatch }));
+      return;
+    }
+    case Op.OFFSETS: {
+      const o = shard.offsets(key);
+      reply(Op.OFFSETS, 32, (p) => {
+        v.setUint32(p, reqId, true);
+        v.setUint32(p + 4, o ? 1 : 0, true);
+        v.setFloat64(p + 8, o?.logStartOffset ?? -1, true);
+        v.setFloat64(p + 16, o?.highWatermark ?? -1, true);
+        v.setFloat64(p + 24, o?.sizeBytes ?? -1, true);
+      });
+      return;
+    }
+    case Op.OFFSET_FOR_TS: {
+      const found = shard.offsetForTimestamp(key, iv.getFloat64(at + 8, true));
+      reply(Op.OFFSET_FOR_TS, 24, (p) => {
+        v.setUint32(p, reqId, true);
+        v.setUint32(p + 4, found ? 1 : 0, true);
+        v.setFloat64(p + 8, found?.offset ?? -1, true);
+        v.setFloat64(p + 16, found?.timestamp ?? -1, true);
+      });
+      return;
+    }
+    case Op.DELETE_RECORDS: {
+      const r = shard.deleteRecords(key, iv.getFloat64(at + 8, true));
+      reply(Op.DELETE_RECORDS, 16, (p) => {
+        v.setUint32(p, reqId, true);
+        v.setInt32(p + 4, r.errorCode, true);
+        v.setFloat64(p + 8, r.lowWatermark, true);
+      });
+      return;
+    }
+    default:
+      log.error({ op }, 'unknown ring op');
+  }
+}
+
+let running = true;
+
+async function loop(): Promise<void> {
+  while (running) {
+    let msg = inRing.peek();
+    if (!msg) {
+      await inRing.waitForMessage(1000);
+      continue;
+    }
+    // Drain everything available, then yield to the event loop so fsync
+    // completions and control messages run between batches of work.
+    for (let n = 0; msg && n < 1024; n++) {
+      handle(msg.tag, msg.offset, msg.length);
+      inRing.release(msg);
+      msg = inRing.peek();
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+parentPort!.on('message', (req: ControlRequest) => {
+  const done = (p: Promise<unknown> | unknown): void => {
+    Promise.resolve(p).then(
+      () => parentPort!.postMessage({ id: req.id, ok: true } satisfies ControlReply),
+      (err: Error) => parentPort!.postMessage({ id: req.id, ok: false, error: err.message } satisfies ControlReply),
+    );
+  };
+  switch (req.kind) {
+    case 'open':
+      keys.set(req.handle, req.key);
+      handles.set(req.key, req.handle);
+      return done(shard.openPartition(req.key, req.dir, req.config as LogConfig));
+    case 'delete': {
+      const key = keys.get(req.handle);
+      keys.delete(req.handle);
+      if (key !== undefined) handles.delete(key);
+      return done(key === undefined ? undefined : shard.deletePartition(key));
+    }
+    case 'config': {
+      const key = keys.get(req.handle);
+      if (key !== undefined) shard.updatePartitionConfig(key, req.config as LogConfig);
+      return done(undefined);
+    }
+    case 'retention':
+      return done(shard.applyRetention(req.nowMs));
+    case 'close':
+      running = false;
+      return done(shard.close());
+    case 'crash':
+      // Test hook: an uncaught error in the worker, as a bug would cause.
+      setImmediate(() => { throw new Error('shard worker crash requested by test'); });
+      return done(undefined);
+  }
+});
+
+void loop();

@@ -1,0 +1,354 @@
+/**
+ * WorkerShard (dispatcher thread): the Shard interface over a worker thread.
+ *
+ *   dispatcher                                   worker (shard-worker.ts)
+ *   produce/fetch/… ─▶ inbound ring (WASM memory) ─▶ partitions (PartitionLog)
+ *   resolve promise ◀─ outbound ring  ◀──────────── completions, DATA signals
+ *   open/delete/…   ─▶ postMessage    ─▶ control
+ *
+ * Produce bytes are copied once, from the request into the inbound ring.
+ * Fetch replies are copied out of the outbound ring into one Buffer and the
+ * ring space is freed at once, so a slow client socket can never hold ring
+ * space that other partitions' completions need.
+ *
+ * If the worker dies, pending requests fail with NOT_LEADER_OR_FOLLOWER (a
+ * retriable error; clients refresh metadata and retry), a new worker is
+ * started, and it reopens (recovers) the shard's partitions. Acknowledged
+ * records were written before their completion was sent, so none is lost.
+ *
+ * When the inbound ring is full, requests wait in `overflow` and the engine
+ * reports the shard as congested so connections stop reading (backpressure).
+ */
+import { Worker } from 'node:worker_threads';
+import { ErrorCode } from '../common/error-codes.js';
+import { logger } from '../common/logger.js';
+import type { LogConfig } from '../storage/log-config.js';
+import { FETCH_REPLY_HEADER_BYTES, Op, PRODUCE_HEADER_BYTES, type ControlReply, type ControlRequest } from './envelope.js';
+import { ShardRing } from './ring.js';
+import type {
+  FetchOp, FetchOutcome, PartitionKey, PartitionOffsets, ProduceOp, ProduceOutcome, Shard, TimestampOffset,
+} from './shard.js';
+
+const WASM_PAGE = 65536;
+/** The CRC kernel's tables occupy the first 16 KiB of the WASM memory; the ring starts after them. */
+const IN_BASE = WASM_PAGE;
+
+export interface WorkerShardOptions {
+  inboundBytes: number;
+  outboundBytes: number;
+  /** Pending (not yet in the ring) bytes above which the shard reports congestion. */
+  maxOverflowBytes: number;
+}
+
+export const DEFAULT_WORKER_SHARD_OPTIONS: WorkerShardOptions = {
+  inboundBytes: 32 * 1024 * 1024,
+  outboundBytes: 32 * 1024 * 1024,
+  maxOverflowBytes: 64 * 1024 * 1024,
+};
+
+type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
+
+interface Pending {
+  op: number;
+  resolve: (value: never) => void;
+}
+
+interface Queued {
+  tag: number;
+  size: number;
+  fill: (at: number, view: DataView, bytes: Uint8Array) => void;
+}
+
+interface PartitionEntry {
+  handle: number;
+  dir: string;
+  config: LogConfig;
+}
+
+export class WorkerShard implements Shard {
+  private worker!: Worker;
+  private inRing!: ShardRing;
+  private outRing!: ShardRing;
+  private readonly pending = new Map<number, Pending>();
+  private readonly control = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly partitions = new Map<PartitionKey, PartitionEntry>();
+  private readonly byHandle = new Map<number, PartitionKey>();
+  private readonly overflow: Queued[] = [];
+  private overflowBytes = 0;
+  private readonly dataListeners: ((key: PartitionKey) => void)[] = [];
+  private readonly congestionListeners: (() => void)[] = [];
+  private nextReqId = 1;
+  private nextControlId = 1;
+  private nextHandle = 1;
+  private closing = false;
+  private ready: Promise<void> = Promise.resolve();
+  private readonly log;
+  /** Times the worker was restarted after dying (for tests and metrics). */
+  restarts = 0;
+
+  constructor(readonly id: number, private readonly options: WorkerShardOptions = DEFAULT_WORKER_SHARD_OPTIONS) {
+    this.log = logger.child({ shard: id });
+    this.spawn();
+  }
+
+  private spawn(): void {
+    const pages = Math.ceil((IN_BASE + ShardRing.bytesFor(this.options.inboundBytes)) / WASM_PAGE);
+    const inMemory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const outBuffer = new SharedArrayBuffer(ShardRing.bytesFor(this.options.outboundBytes));
+    this.inRing = new ShardRing(inMemory.buffer as unknown as SharedArrayBuffer, IN_BASE, this.options.inboundBytes);
+    this.outRing = new ShardRing(outBuffer, 0, this.options.outboundBytes);
+    this.worker = new Worker(new URL('./shard-worker.js', import.meta.url), {
+      workerData: { shardId: this.id, inMemory, inBase: IN_BASE, inCapacity: this.options.inboundBytes, outBuffer, outCapacity: this.options.outboundBytes },
+      name: `millrace-shard-${this.id}`,
+    });
+    this.worker.on('message', (m: ControlReply) => {
+      const c = this.control.get(m.id);
+      if (!c) return;
+      this.control.delete(m.id);
+      if (m.ok) c.resolve(); else c.reject(new Error(m.error));
+    });
+    this.worker.on('error', (err) => this.log.error({ err: err.message, stack: err.stack }, 'shard worker failed'));
+    const worker = this.worker;
+    this.worker.on('exit', (code) => { if (worker === this.worker) this.onExit(code); });
+    void this.receiveLoop(this.outRing);
+  }
+
+  // -------------------------------------------------------------- completions
+
+  private async receiveLoop(ring: ShardRing): Promise<void> {
+    while (ring === this.outRing && !this.closing) {
+      const msg = ring.peek();
+      if (!msg) {
+        await ring.waitForMessage(1000);
+        continue;
+      }
+      for (let m: typeof msg | null = msg; m; m = ring.peek()) {
+        this.complete(ring, m.tag, m.offset, m.length);
+        ring.release(m);
+      }
+      this.flushOverflow();
+    }
+  }
+
+  private complete(ring: ShardRing, op: number, at: number, length: number): void {
+    const v = ring.view;
+    if (op === Op.DATA) {
+      const key = this.byHandle.get(v.getUint32(at, true));
+      if (key !== undefined) for (const l of this.dataListeners) l(key);
+      return;
+    }
+    const reqId = v.getUint32(at, true);
+    const p = this.pending.get(reqId);
+    if (!p) return;
+    this.pending.delete(reqId);
+    const resolve = p.resolve as (value: unknown) => void;
+    switch (op) {
+      case Op.PRODUCE:
+        return resolve({ errorCode: v.getInt32(at + 4, true) as ErrorCode, baseOffset: v.getFloat64(at + 8, true), logAppendTimeMs: v.getFloat64(at + 16, true), logStartOffset: v.getFloat64(at + 24, true) } satisfies ProduceOutcome);
+      case Op.FETCH: {
+        const bytes = v.getUint32(at + 24, true);
+        const records = bytes > 0 ? [Buffer.from(ring.bytes.subarray(at + FETCH_REPLY_HEADER_BYTES, at + FETCH_REPLY_HEADER_BYTES + bytes))] : [];
+        return resolve({ errorCode: v.getInt32(at + 4, true) as ErrorCode, highWatermark: v.getFloat64(at + 8, true), logStartOffset: v.getFloat64(at + 16, true), bytes, records } satisfies FetchOutcome);
+      }
+      case Op.OFFSETS:
+        return resolve(v.getUint32(at + 4, true) ? { logStartOffset: v.getFloat64(at + 8, true), highWatermark: v.getFloat64(at + 16, true), sizeBytes: v.getFloat64(at + 24, true) } satisfies PartitionOffsets : null);
+      case Op.OFFSET_FOR_TS:
+        return resolve(v.getUint32(at + 4, true) ? { offset: v.getFloat64(at + 8, true), timestamp: v.getFloat64(at + 16, true) } satisfies TimestampOffset : null);
+      case Op.DELETE_RECORDS:
+        return resolve({ errorCode: v.getInt32(at + 4, true), lowWatermark: v.getFloat64(at + 8, true) });
+    }
+    void length;
+  }
+
+  // ----------------------------------------------------------------- requests
+
+  private request<T>(op: number, size: number, fill: (at: number, view: DataView, bytes: Uint8Array) => void): Promise<T> {
+    const reqId = this.nextReqId++ >>> 0;
+    const promise = new Promise<T>((resolve) => this.pending.set(reqId, { op, resolve: resolve as (v: never) => void }));
+    const write = (at: number, view: DataView, bytes: Uint8Array): void => {
+      view.setUint32(at, reqId, true);
+      fill(at, view, bytes);
+    };
+    if (this.overflow.length === 0 && this.tryEnqueue(op, size, write)) return promise;
+    this.overflow.push({ tag: op, size, fill: write });
+    this.overflowBytes += size;
+    return promise;
+  }
+
+  private tryEnqueue(tag: number, size: number, fill: Queued['fill']): boolean {
+    const at = this.inRing.reserve(size, tag);
+    if (at < 0) return false;
+    fill(at, this.inRing.view, this.inRing.bytes);
+    this.inRing.publish();
+    return true;
+  }
+
+  private flushOverflow(): void {
+    const wasCongested = this.congested;
+    while (this.overflow.length > 0) {
+      const q = this.overflow[0]!;
+      if (!this.tryEnqueue(q.tag, q.size, q.fill)) break;
+      this.overflow.shift();
+      this.overflowBytes -= q.size;
+    }
+    if (wasCongested && !this.congested) for (const l of this.congestionListeners) l();
+  }
+
+  /** True while requests wait for ring space beyond the configured limit. */
+  get congested(): boolean {
+    return this.overflowBytes > this.options.maxOverflowBytes;
+  }
+
+  /** Called when the shard stops being congested. */
+  onDecongested(listener: () => void): void {
+    this.congestionListeners.push(listener);
+  }
+
+  private handleOf(key: PartitionKey): number | undefined {
+    return this.partitions.get(key)?.handle;
+  }
+
+  produce(op: ProduceOp): Promise<ProduceOutcome> | ProduceOutcome {
+    const handle = this.handleOf(op.key);
+    if (handle === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+    if (PRODUCE_HEADER_BYTES + op.records.length > this.inRing.maxPayload) {
+      return { errorCode: ErrorCode.MESSAGE_TOO_LARGE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+    }
+    return this.request<ProduceOutcome>(Op.PRODUCE, PRODUCE_HEADER_BYTES + op.records.length, (at, v, bytes) => {
+      v.setUint32(at + 4, handle, true);
+      v.setInt32(at + 8, op.acks, true);
+      bytes.set(op.records, at + PRODUCE_HEADER_BYTES);
+    });
+  }
+
+  fetch(op: FetchOp): Promise<FetchOutcome> | FetchOutcome {
+    const handle = this.handleOf(op.key);
+    if (handle === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, records: [], bytes: 0, highWatermark: -1, logStartOffset: -1 };
+    return this.request<FetchOutcome>(Op.FETCH, 24, (at, v) => {
+      v.setUint32(at + 4, handle, true);
+      v.setInt32(at + 8, Math.min(op.maxBytes, 0x7fffffff), true);
+      v.setUint32(at + 12, op.minOneBatch ? 1 : 0, true);
+      v.setFloat64(at + 16, op.fetchOffset, true);
+    });
+  }
+
+  offsets(key: PartitionKey): Promise<PartitionOffsets | null> | null {
+    const handle = this.handleOf(key);
+    if (handle === undefined) return null;
+    return this.request(Op.OFFSETS, 8, (at, v) => v.setUint32(at + 4, handle, true));
+  }
+
+  offsetForTimestamp(key: PartitionKey, timestamp: number): Promise<TimestampOffset | null> | null {
+    const handle = this.handleOf(key);
+    if (handle === undefined) return null;
+    return this.request(Op.OFFSET_FOR_TS, 16, (at, v) => { v.setUint32(at + 4, handle, true); v.setFloat64(at + 8, timestamp, true); });
+  }
+
+  deleteRecords(key: PartitionKey, beforeOffset: number): Promise<{ errorCode: ErrorCode; lowWatermark: number }> | { errorCode: ErrorCode; lowWatermark: number } {
+    const handle = this.handleOf(key);
+    if (handle === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, lowWatermark: -1 };
+    return this.request(Op.DELETE_RECORDS, 16, (at, v) => { v.setUint32(at + 4, handle, true); v.setFloat64(at + 8, beforeOffset, true); });
+  }
+
+  onData(listener: (key: PartitionKey) => void): void {
+    this.dataListeners.push(listener);
+  }
+
+  // ------------------------------------------------------------------ control
+
+  private sendControl(req: DistributiveOmit<ControlRequest, 'id'>): Promise<void> {
+    const id = this.nextControlId++;
+    return new Promise((resolve, reject) => {
+      this.control.set(id, { resolve, reject });
+      this.worker.postMessage({ ...req, id });
+    });
+  }
+
+  async openPartition(key: PartitionKey, dir: string, config: LogConfig): Promise<void> {
+    if (this.partitions.has(key)) return;
+    const handle = this.nextHandle++;
+    await this.ready;
+    await this.sendControl({ kind: 'open', handle, key, dir, config });
+    this.partitions.set(key, { handle, dir, config });
+    this.byHandle.set(handle, key);
+  }
+
+  async deletePartition(key: PartitionKey): Promise<void> {
+    const entry = this.partitions.get(key);
+    if (!entry) return;
+    this.partitions.delete(key);
+    this.byHandle.delete(entry.handle);
+    await this.ready;
+    await this.sendControl({ kind: 'delete', handle: entry.handle });
+  }
+
+  updatePartitionConfig(key: PartitionKey, config: LogConfig): void {
+    const entry = this.partitions.get(key);
+    if (!entry) return;
+    entry.config = config;
+    this.sendControl({ kind: 'config', handle: entry.handle, config }).catch((err: Error) => this.log.error({ err: err.message }, 'config update failed'));
+  }
+
+  applyRetention(nowMs: number): Promise<void> {
+    return this.sendControl({ kind: 'retention', nowMs });
+  }
+
+  /** Test hook: makes the worker throw an uncaught error. */
+  crashForTest(): Promise<void> {
+    return this.sendControl({ kind: 'crash' }).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    try {
+      await this.sendControl({ kind: 'close' });
+    } finally {
+      await this.worker.terminate();
+    }
+  }
+
+  // ------------------------------------------------------------------ restart
+
+  private onExit(code: number): void {
+    for (const c of this.control.values()) c.reject(new Error(`shard ${this.id} worker exited`));
+    this.control.clear();
+    if (this.closing) return;
+    this.log.error({ code, partitions: this.partitions.size }, 'shard worker died; restarting and recovering its partitions');
+    this.restarts++;
+    this.failPending();
+    this.spawn();
+    this.ready = this.reopenAll();
+  }
+
+  private failPending(): void {
+    const err = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    for (const p of this.pending.values()) {
+      const resolve = p.resolve as (v: unknown) => void;
+      if (p.op === Op.PRODUCE) resolve({ errorCode: err, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 });
+      else if (p.op === Op.FETCH) resolve({ errorCode: err, records: [], bytes: 0, highWatermark: -1, logStartOffset: -1 });
+      else if (p.op === Op.DELETE_RECORDS) resolve({ errorCode: err, lowWatermark: -1 });
+      else resolve(null);
+    }
+    this.pending.clear();
+    this.overflow.length = 0;
+    this.overflowBytes = 0;
+  }
+
+  private async reopenAll(): Promise<void> {
+    const entries = [...this.partitions.entries()];
+    // Requests for these partitions get a retriable error until they are back.
+    this.partitions.clear();
+    this.byHandle.clear();
+    for (const [key, e] of entries) {
+      try {
+        await this.sendControl({ kind: 'open', handle: e.handle, key, dir: e.dir, config: e.config });
+        this.partitions.set(key, e);
+        this.byHandle.set(e.handle, key);
+      } catch (err) {
+        this.log.error({ partition: key, err: (err as Error).message }, 'reopening partition failed');
+      }
+    }
+    this.log.info({ partitions: this.partitions.size }, 'shard worker recovered');
+  }
+}
