@@ -1,5 +1,6 @@
 import type { ClusterMetadata } from '../cluster/cluster-metadata.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import type { ProducerIdManager } from '../coordinator/producer-id-manager.js';
 import type { FetchPurgatory } from '../network/fetch-purgatory.js';
 import type { Engine } from '../shard/engine.js';
 
@@ -9,6 +10,8 @@ export interface BrokerServices {
   readonly metadata: ClusterMetadata;
   readonly engine: Engine;
   readonly purgatory: FetchPurgatory;
+  /** Producer ids for InitProducerId (idempotent producers). */
+  readonly producerIds: ProducerIdManager;
   /** Advertised ApiVersions ranges, from the handler registry. */
   apiVersionRanges(): { apiKey: number; minVersion: number; maxVersion: number }[];
   /** Creates a topic with broker defaults (auto-creation on Metadata). */

@@ -1,0 +1,53 @@
+/**
+ * The one mapping from subsystem errors to the per-resource error code and
+ * message of the admin APIs (CreateTopics, DeleteTopics, CreatePartitions,
+ * DescribeConfigs, AlterConfigs, IncrementalAlterConfigs). A KafkaError
+ * carries its code and a message meant for the client; anything else is a
+ * Millrace bug or an I/O failure: logged, and answered UNKNOWN_SERVER_ERROR.
+ */
+import { ErrorCode, KafkaError, type ErrorCode as Code } from '../common/error-codes.js';
+import { logger } from '../common/logger.js';
+
+/** Kafka codes admin handlers return that common/error-codes.ts does not list yet. */
+export const AdminErrorCode = {
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53 as Code,
+  TOPIC_DELETION_DISABLED: 73 as Code,
+  MISMATCHED_ENDPOINT_TYPE: 114 as Code,
+  UNSUPPORTED_ENDPOINT_TYPE: 115 as Code,
+} as const;
+
+export interface ErrorResult {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+export const NO_ERROR: ErrorResult = Object.freeze({ errorCode: ErrorCode.NONE, errorMessage: null });
+
+export function errorResult(err: unknown, api: string): ErrorResult {
+  if (err instanceof KafkaError) return { errorCode: err.code, errorMessage: err.message };
+  const e = err instanceof Error ? err : new Error(String(err));
+  logger.error({ api, err: e.message, stack: e.stack }, 'admin request failed unexpectedly');
+  return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: `Unexpected error: ${e.message}` };
+}
+
+/** Names that occur more than once in a request (Kafka answers each such entry INVALID_REQUEST). */
+export function duplicates<T>(items: readonly T[]): Set<T> {
+  const seen = new Set<T>();
+  const dup = new Set<T>();
+  for (const i of items) (seen.has(i) ? dup : seen).add(i);
+  return dup;
+}
+
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/**
+ * Attaches the outcome handler at once, so operations issued together (in
+ * request order) and awaited one by one never leave a rejection unhandled.
+ */
+export function settle<T>(run: () => Promise<T>): Promise<Settled<T>> {
+  try {
+    return run().then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+  } catch (error) {
+    return Promise.resolve({ ok: false as const, error });
+  }
+}
