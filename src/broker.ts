@@ -84,7 +84,7 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
     maxFrameBytes: config.socketRequestMaxBytes,
     maxInFlightRequests: 64,
     maxPendingWriteBytes: 64 * 1024 * 1024,
-  }, log);
+  }, log, engine);
   const port = await server.listen(config.port, config.host);
   config = { ...config, port, advertisedPort: config.advertisedPort || port };
   log.info({ host: config.host, port, dataDir, shards: shards.length, flush: config.flush }, 'broker started');

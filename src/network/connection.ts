@@ -28,6 +28,16 @@ export interface ConnectionLimits {
   maxPendingWriteBytes: number;
 }
 
+/**
+ * Global admission control: while the engine is congested (shard rings full
+ * and their overflow over its limit), connections stop reading new requests
+ * and resume when told the congestion is over.
+ */
+export interface Admission {
+  congested(): boolean;
+  whenRelieved(resume: () => void): void;
+}
+
 export class Connection implements ConnectionHooks {
   readonly remoteAddress: string;
   private readonly decoder: FrameDecoder;
@@ -42,6 +52,7 @@ export class Connection implements ConnectionHooks {
     private readonly limits: ConnectionLimits,
     private readonly log: Logger,
     private readonly onClosed: (c: Connection) => void,
+    private readonly admission: Admission | null = null,
   ) {
     this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
     this.decoder = new FrameDecoder(limits.maxFrameBytes);
@@ -76,6 +87,10 @@ export class Connection implements ConnectionHooks {
       return;
     }
     this.inFlight.push(slot);
+    if (this.admission?.congested()) {
+      this.pause();
+      this.admission.whenRelieved(() => this.maybeResume());
+    }
     if (result instanceof Promise) {
       result.then(
         (frame) => this.complete(slot, frame),
@@ -114,8 +129,8 @@ export class Connection implements ConnectionHooks {
   }
 
   private maybeResume(): void {
-    if (this.paused && this.inFlight.length < this.limits.maxInFlightRequests / 2 &&
-        this.socket.writableLength <= this.limits.maxPendingWriteBytes) {
+    if (this.paused && !this.closing && this.inFlight.length < this.limits.maxInFlightRequests / 2 &&
+        this.socket.writableLength <= this.limits.maxPendingWriteBytes && !this.admission?.congested()) {
       this.paused = false;
       this.socket.resume();
     }

@@ -3,7 +3,7 @@
  */
 import { createServer, type Server } from 'node:net';
 import type { Logger } from '../common/logger.js';
-import { Connection, type ConnectionLimits } from './connection.js';
+import { Connection, type Admission, type ConnectionLimits } from './connection.js';
 import type { Dispatcher } from './dispatcher.js';
 
 export class KafkaServer {
@@ -11,9 +11,9 @@ export class KafkaServer {
   private readonly connections = new Set<Connection>();
   private nextConnectionId = 1;
 
-  constructor(dispatcher: Dispatcher, limits: ConnectionLimits, private readonly log: Logger) {
+  constructor(dispatcher: Dispatcher, limits: ConnectionLimits, private readonly log: Logger, admission: Admission | null = null) {
     this.server = createServer({ noDelay: true }, (socket) => {
-      const conn = new Connection(this.nextConnectionId++, socket, dispatcher, limits, log, (c) => this.connections.delete(c));
+      const conn = new Connection(this.nextConnectionId++, socket, dispatcher, limits, log, (c) => this.connections.delete(c), admission);
       this.connections.add(conn);
     });
     this.server.on('error', (err) => log.error({ err: err.message }, 'server error'));

@@ -22,7 +22,9 @@ export class Engine {
   private retentionTimer: NodeJS.Timeout | null = null;
   private readonly log = logger.child({ component: 'engine' });
 
-  constructor(readonly shards: Shard[], private readonly dataDir: string) {}
+  constructor(readonly shards: Shard[], private readonly dataDir: string) {
+    for (const s of shards) s.onDecongested?.(() => this.relieved());
+  }
 
   route(topic: string, partition: number): Route | undefined {
     return this.routes.get(partitionKey(topic, partition));
@@ -30,6 +32,23 @@ export class Engine {
 
   onData(listener: (key: PartitionKey) => void): void {
     for (const s of this.shards) s.onData(listener);
+  }
+
+  /** True while any shard has more queued work than its ring can take (backpressure). */
+  congested(): boolean {
+    return this.shards.some((s) => s.congested === true);
+  }
+
+  /** Calls `resume` once no shard is congested any more. */
+  whenRelieved(resume: () => void): void {
+    this.relief.push(resume);
+  }
+
+  private readonly relief: (() => void)[] = [];
+
+  private relieved(): void {
+    if (this.congested()) return;
+    for (const r of this.relief.splice(0)) r();
   }
 
   shardCount(): number {

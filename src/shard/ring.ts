@@ -33,6 +33,22 @@ export const RING_HEADER_BYTES = 128;
 const WRAP = 0xffffffff;
 const MSG_HEADER = 8;
 
+/**
+ * Atomics.waitAsync that keeps the event loop alive while waiting: in Node 20
+ * a pending waitAsync does not, so a thread with nothing else scheduled would
+ * exit in the middle of its wait.
+ */
+async function waitAsync(words: Int32Array, index: number, value: number, timeoutMs: number): Promise<void> {
+  const r = Atomics.waitAsync(words, index, value, timeoutMs);
+  if (!r.async) return;
+  const keepAlive = Number.isFinite(timeoutMs) ? setTimeout(() => undefined, timeoutMs) : setInterval(() => undefined, 1 << 30);
+  try {
+    await r.value;
+  } finally {
+    clearTimeout(keepAlive);
+  }
+}
+
 export interface RingMessage {
   tag: number;
   /** Byte offset of the payload in `ring.buffer`. */
@@ -119,8 +135,7 @@ export class ShardRing {
   async waitForSpace(timeoutMs: number): Promise<void> {
     const seq = Atomics.load(this.words, TAIL_SEQ);
     Atomics.store(this.words, PRODUCER_WAITING, 1);
-    const r = Atomics.waitAsync(this.words, TAIL_SEQ, seq, timeoutMs);
-    if (r.async) await r.value;
+    await waitAsync(this.words, TAIL_SEQ, seq, timeoutMs);
     Atomics.store(this.words, PRODUCER_WAITING, 0);
   }
 
@@ -162,8 +177,7 @@ export class ShardRing {
     const seq = Atomics.load(this.words, HEAD_SEQ);
     Atomics.store(this.words, CONSUMER_SLEEPING, 1);
     if ((Atomics.load(this.words, HEAD) >>> 0) === (Atomics.load(this.words, TAIL) >>> 0)) {
-      const r = Atomics.waitAsync(this.words, HEAD_SEQ, seq, timeoutMs);
-      if (r.async) await r.value;
+      await waitAsync(this.words, HEAD_SEQ, seq, timeoutMs);
     }
     Atomics.store(this.words, CONSUMER_SLEEPING, 0);
   }

@@ -77,5 +77,8 @@ export interface Shard {
   /** Registers the listener told when a partition has new data (wakes long-poll fetches). */
   onData(listener: (key: PartitionKey) => void): void;
   applyRetention(nowMs: number): MaybePromise<void>;
+  /** Worker shards only: true while requests wait for ring space (backpressure). */
+  readonly congested?: boolean;
+  onDecongested?(listener: () => void): void;
   close(): Promise<void>;
 }
