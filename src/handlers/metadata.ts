@@ -47,10 +47,18 @@ export function metadataHandler(s: BrokerServices) {
           name,
           topicId: topic.topicId,
           isInternal: topic.isInternal,
-          partitions: Array.from({ length: topic.partitions }, (_, p) => ({
-            errorCode: ErrorCode.NONE, partitionIndex: p, leaderId: nodeId, leaderEpoch: 0,
-            replicaNodes: [nodeId], isrNodes: [nodeId], offlineReplicas: [],
-          })),
+          // A partition whose log is not open yet (a topic created a moment ago) has no leader:
+          // LEADER_NOT_AVAILABLE makes clients retry Metadata instead of producing into
+          // UNKNOWN_TOPIC_OR_PARTITION, as with Kafka's freshly created topics.
+          partitions: Array.from({ length: topic.partitions }, (_, p) => s.engine.route(name, p)
+            ? {
+                errorCode: ErrorCode.NONE, partitionIndex: p, leaderId: nodeId, leaderEpoch: 0,
+                replicaNodes: [nodeId], isrNodes: [nodeId], offlineReplicas: [],
+              }
+            : {
+                errorCode: ErrorCode.LEADER_NOT_AVAILABLE, partitionIndex: p, leaderId: -1, leaderEpoch: -1,
+                replicaNodes: [nodeId], isrNodes: [], offlineReplicas: [],
+              }),
         });
       }
       return {

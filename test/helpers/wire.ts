@@ -214,3 +214,19 @@ export async function fetchAll(conn: KafkaConnection, topic: string, partition: 
   }
   throw new Error('fetchAll did not reach the high watermark');
 }
+
+/**
+ * Requests Metadata for `topics` (auto-creating them when the broker allows)
+ * until every partition has a leader, as clients do after creating a topic.
+ * Returns the partition count of each topic.
+ */
+export async function waitForTopics(conn: KafkaConnection, topics: string[], timeoutMs = 10_000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const md = await within(conn.send('Metadata', 1, { topics: topics.map((name) => ({ name })) }), 5000, 'metadata');
+    const ready = md.topics.every((t) => t.errorCode === 0 && t.partitions.length > 0 && t.partitions.every((p) => p.errorCode === 0 && p.leaderId >= 0));
+    if (ready) return topics.map((name) => md.topics.find((t) => t.name === name)!.partitions.length);
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} not ready: ${JSON.stringify(md.topics.map((t) => [t.name, t.errorCode, t.partitions.map((p) => p.errorCode)]))}`);
+    await sleep(20);
+  }
+}

@@ -12,7 +12,7 @@ import { ErrorCode } from '../../src/common/error-codes.js';
 import { buildBatch } from '../../src/protocol/record-batch/index.js';
 import { MAGIC_OFFSET } from '../../src/protocol/record-batch/record-batch-header.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
-import { RawClient, encodeRequest, fetchAll, fetchOnce, frame, openConnection, produce, within } from '../helpers/wire.js';
+import { RawClient, encodeRequest, fetchAll, fetchOnce, frame, openConnection, produce, waitForTopics, within } from '../helpers/wire.js';
 
 const MAX_FRAME = 64 * 1024;
 const MAX_MESSAGE = 16 * 1024;
@@ -26,7 +26,7 @@ const acked: string[] = [];
 test.before(async () => {
   tb = await startTestBroker({ socketRequestMaxBytes: MAX_FRAME, maxMessageBytes: MAX_MESSAGE, numPartitions: 2 });
   bystander = await openConnection(tb.broker.port, 'bystander');
-  await within(bystander.send('Metadata', 1, { topics: [{ name: CANARY }, { name: 'crc' }, { name: 'magic' }, { name: 'big' }] }), 5000, 'metadata');
+  await waitForTopics(bystander, [CANARY, 'crc', 'magic', 'big']);
   await healthy('start');
 });
 test.after(async () => {
