@@ -9,6 +9,8 @@ import { join } from 'node:path';
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
+/** A file being deleted (renamed first, unlinked in the background, as Kafka does). */
+export const DELETED_SUFFIX = '.deleted';
 
 /** Kafka's 20-digit zero-padded segment file name stem, e.g. 00000000000000001234. */
 export function segmentStem(baseOffset: number): string {
@@ -66,7 +68,18 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** fdatasync through the thread pool (never on the event loop). */
-export function fdatasyncAsync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+/**
+ * Delete a file without blocking on the unlink (freeing a large file's
+ * extents can take milliseconds): rename it to `<path>.deleted` now, unlink it
+ * in the background. Leftover `.deleted` files are removed on the next open.
+ */
+export function deleteInBackground(path: string): void {
+  const doomed = path + DELETED_SUFFIX;
+  try {
+    fs.renameSync(path, doomed);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  fs.rm(doomed, { force: true }, () => {});
 }

@@ -16,6 +16,7 @@
  * partition-log.ts) and rebuilds the rest from the .log.
  */
 import * as fs from 'node:fs';
+import { deleteInBackground } from './files.js';
 
 /** Pending entries that trigger a write to the file from the append path. */
 const FLUSH_EVERY = 256;
@@ -153,7 +154,7 @@ export abstract class IndexFile {
 
   deleteFile(): void {
     this.closeFile();
-    fs.rmSync(this.path, { force: true });
+    deleteInBackground(this.path);
     this.fileBytes = -1;
   }
 

@@ -47,7 +47,7 @@ import { ErrorCode } from '../common/error-codes.js';
 import { logger, type Logger } from '../common/logger.js';
 import { findMaxTimestampRecord, findRecordByTimestamp, type OffsetAndTimestamp } from '../protocol/record-batch/records.js';
 import { lastOffset as batchLastOffset, maxTimestamp as batchMaxTimestamp } from '../protocol/record-batch/record-batch-header.js';
-import { LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, fsyncDir, parseSegmentName, writeFileAtomicSync } from './files.js';
+import { DELETED_SUFFIX, LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, fsyncDir, parseSegmentName, writeFileAtomicSync } from './files.js';
 import {
   type AppendListener, type AppendOrigin, type AppendResult, type Log, type ReadResult, type RetentionResult,
   emptyRead, isRejection, prepareAppend,
@@ -166,7 +166,7 @@ export class PartitionLog implements Log {
     const names = fs.readdirSync(this.dir);
     const bases: number[] = [];
     for (const name of names) {
-      if (name.endsWith('.tmp')) { fs.rmSync(join(this.dir, name), { force: true }); continue; }
+      if (name.endsWith('.tmp') || name.endsWith(DELETED_SUFFIX)) { fs.rmSync(join(this.dir, name), { force: true }); continue; }
       const base = parseSegmentName(name, LOG_SUFFIX);
       if (base !== null) bases.push(base);
     }
@@ -276,7 +276,9 @@ export class PartitionLog implements Log {
     this.nextOffset = p.lastOffset + 1;
     this.stats.appends++;
     this.stats.appendedBytes += records.length;
-    for (const l of this.listeners) l(this.nextOffset);
+    for (const l of this.listeners) {
+      try { l(this.nextOffset); } catch (e) { this.log.error({ err: (e as Error).message }, 'append listener threw'); }
+    }
     return {
       baseOffset: p.baseOffset,
       lastOffset: p.lastOffset,
@@ -319,9 +321,9 @@ export class PartitionLog implements Log {
     return seg;
   }
 
-  private setRecoveryPoint(offset: number): void {
-    if (offset <= this.recoveryPoint) return;
-    this.recoveryPoint = offset;
+  private setRecoveryPoint(offset: number, force = false): void {
+    if (offset <= this.recoveryPoint && !force) return;
+    this.recoveryPoint = Math.max(this.recoveryPoint, offset);
     writeFileAtomicSync(join(this.dir, RECOVERY_POINT_FILE), `${offset}\n`);
   }
 
@@ -334,6 +336,7 @@ export class PartitionLog implements Log {
   // ---------------------------------------------------------------- read
 
   read(fetchOffset: number, maxBytes: number, minOneBatch: boolean): ReadResult {
+    if (!(maxBytes >= 0)) maxBytes = 0;
     const hw = this.nextOffset;
     const start = this._logStartOffset;
     if (this.failure || this.closed) return emptyRead(ErrorCode.KAFKA_STORAGE_ERROR, hw, start);
@@ -477,6 +480,11 @@ export class PartitionLog implements Log {
     if (this.failure || this.closed) return result;
     const { retentionMs, retentionBytes } = this.config;
     try {
+      // Segments left wholly below the start offset (e.g. deleted before a crash) go first.
+      while (this.segments.length > 1 && this.segments[1]!.baseOffset <= this._logStartOffset) {
+        result.deletedBytes += this.deleteOldest('log start offset');
+        result.deletedSegments++;
+      }
       if (retentionMs >= 0) {
         while (this.segments.length > 1 && nowMs - this.segments[0]!.largestTimestamp > retentionMs) {
           result.deletedBytes += this.deleteOldest('retention.ms');
@@ -554,12 +562,16 @@ export class PartitionLog implements Log {
 
   /** fdatasync everything written so far (any policy) and advance the recovery point to it. */
   async flush(): Promise<void> {
+    await this.flushTo(false);
+  }
+
+  private async flushTo(rewriteRecoveryPoint: boolean): Promise<void> {
     if (this.closed) return;
     const end = this.nextOffset;
     if (this.rollBarrier) await this.rollBarrier;
     await Promise.all(this.segments.map((s) => s.flushAll()));
     if (this.failure) throw this.failure;
-    if (!this.closed) this.setRecoveryPoint(end);
+    if (!this.closed) this.setRecoveryPoint(end, rewriteRecoveryPoint);
   }
 
   /** Flush, record a clean recovery point, close the files. */
@@ -569,7 +581,7 @@ export class PartitionLog implements Log {
     this.flushTimer = null;
     try {
       if (!this.failure) {
-        await this.flush();
+        await this.flushTo(true);
         await fsyncDir(this.dir);
       }
     } catch (e) {

@@ -28,7 +28,7 @@ import {
 import { batchCrc32c } from '../protocol/record-batch/crc.js';
 import { assert } from '../common/assert.js';
 import {
-  INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, fdatasyncAsync, readFully, segmentPath, writeFully,
+  INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, deleteInBackground, readFully, segmentPath, writeFully,
 } from './files.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
@@ -501,10 +501,13 @@ export class Segment {
     }
   }
 
-  /** Unlink the three files now; the .log descriptor closes when no fdatasync is in flight. */
+  /**
+   * Remove the three files now (renamed, then unlinked in the background);
+   * the .log descriptor closes when no fdatasync is in flight.
+   */
   delete(): void {
     this._deleted = true;
-    fs.rmSync(this.logPath, { force: true });
+    deleteInBackground(this.logPath);
     this.offsetIndex.deleteFile();
     this.timeIndex.deleteFile();
     this.close();

@@ -1,8 +1,9 @@
 /**
  * The one place the record-batch code gets its CRC-32C from. Everything in
- * record-batch/ (and storage/) calls `batchCrc32c`; swapping in the WASM kernel
- * (src/wasm/crc32c.ts, same signature as crc32cJs) is one `setCrc32c` call at
- * start-up, or a change of the default below once that module exists.
+ * record-batch/ (and storage/) calls `batchCrc32c`. The default is the WASM
+ * kernel (src/wasm/crc32c.ts); `setCrc32c` swaps in another implementation
+ * with the same signature (a shard worker uses it for its shared-memory entry,
+ * tests and benchmarks for the JS twin).
  */
 import { crc32c as wasmCrc32c } from '../../wasm/crc32c.js';
 import { CRC_START } from './record-batch-header.js';
@@ -13,7 +14,7 @@ export type Crc32cFn = (bytes: Uint8Array, start: number, end: number, crc: numb
 /** The WASM kernel (it falls back to the JS twin by itself when WebAssembly is unavailable or MILLRACE_WASM=0). */
 let crc32c: Crc32cFn = wasmCrc32c;
 
-/** Replace the CRC-32C implementation (e.g. with the WASM kernel). */
+/** Replace the CRC-32C implementation. */
 export function setCrc32c(fn: Crc32cFn): void {
   crc32c = fn;
 }

@@ -191,10 +191,12 @@ test('open cleans leftovers: .tmp files and index files without a .log', async (
   fs.writeFileSync(join(dir, 'log-start-offset.tmp'), 'junk');
   fs.writeFileSync(join(dir, '00000000000000000999.index'), Buffer.alloc(8));
   fs.writeFileSync(join(dir, 'README'), 'not ours');
+  fs.writeFileSync(join(dir, '00000000000000000000.log.deleted'), 'half-deleted segment');
   const again = await PartitionLog.open(dir, testConfig());
   assert.not.ok(fs.existsSync(join(dir, 'log-start-offset.tmp')));
   assert.not.ok(fs.existsSync(join(dir, '00000000000000000999.index')));
   assert.ok(fs.existsSync(join(dir, 'README')));
+  assert.not.ok(fs.existsSync(join(dir, '00000000000000000000.log.deleted')));
   assert.is(again.logEndOffset, 2);
   await again.close();
 });
