@@ -41,7 +41,7 @@
  * offline: appends and reads then return KAFKA_STORAGE_ERROR.
  */
 import * as fs from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { assert } from '../common/assert.js';
 import { ErrorCode } from '../common/error-codes.js';
 import { logger, type Logger } from '../common/logger.js';
@@ -94,7 +94,7 @@ export class PartitionLog implements Log {
   private _logStartOffset = 0;
   private nextOffset = 0;
   private recoveryPoint = 0;
-  /** Outstanding roll work (old segment finalize + directory fsync); null when none. */
+  /** Outstanding background work durable appends wait for (roll: old segment finalize + directory fsync); null when none. */
   private rollBarrier: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private failure: Error | null = null;
@@ -227,6 +227,8 @@ export class PartitionLog implements Log {
       const s = Segment.create(this.dir, persistedStart ?? 0, nowMs, this.stats);
       this.watch(s);
       this.segments.push(s);
+      // A new log: its files and its directory must be on disk before a durable append is acknowledged.
+      this.addBarrier(Promise.all([fsyncDir(this.dir), fsyncDir(dirname(this.dir))]).then(noop));
     }
     this.nextOffset = this.active.nextOffset;
     this._logStartOffset = Math.max(persistedStart ?? 0, this.segments[0]!.baseOffset);
@@ -311,14 +313,18 @@ export class PartitionLog implements Log {
     this.segments.push(seg);
     this.stats.rolls++;
     this.log.info({ segment: seg.baseOffset, previous: old.baseOffset, previousBytes: old.size }, 'rolled segment');
-    const work = Promise.all([old.finalize(), fsyncDir(this.dir)]).then(() => {
+    this.addBarrier(Promise.all([old.finalize(), fsyncDir(this.dir)]).then(() => {
       if (this.closed || this.failure) return;
       this.setRecoveryPoint(seg.baseOffset);
-    });
+    }));
+    return seg;
+  }
+
+  /** Background work that durable appends must also wait for (segment roll, new files). */
+  private addBarrier(work: Promise<void>): void {
     const barrier: Promise<void> = this.rollBarrier ? Promise.all([this.rollBarrier, work]).then(noop) : work;
     this.rollBarrier = barrier;
     barrier.then(() => { if (this.rollBarrier === barrier) this.rollBarrier = null; }, (err: Error) => this.goOffline(err));
-    return seg;
   }
 
   private setRecoveryPoint(offset: number, force = false): void {
@@ -328,7 +334,7 @@ export class PartitionLog implements Log {
   }
 
   private goOffline(err: Error): void {
-    if (this.failure) return;
+    if (this.failure || this.closed) return;
     this.failure = err;
     this.log.error({ err: err.message }, 'I/O error: log offline');
   }

@@ -380,7 +380,8 @@ export class Segment {
       minBase = last + 1;
       return true;
     });
-    if (resumeMismatch) return this.recover(null, indexIntervalBytes);
+    // The trusted index entry does not lead to a good batch: distrust the index, scan everything.
+    if (resumeMismatch || (startPos > 0 && stop.position === startPos)) return this.recover(null, indexIntervalBytes);
 
     const reason = rejected ?? stop.reason;
     const truncatedBytes = this._size - stop.position;

@@ -179,3 +179,6 @@ export function buildBatch(records: readonly RecordInput[], opts: BatchOptions =
   writePlanned(buf, 0, records, o, pl);
   return buf;
 }
+
+/** The decoder lives in records.ts; re-exported here next to the builder it mirrors. */
+export { decodeRecords, decodeAllRecords } from './records.js';

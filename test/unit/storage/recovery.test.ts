@@ -107,6 +107,19 @@ test('a flipped byte in the last batch: CRC fails, the batch is dropped', async 
   await reopenAndContinue(f, 117);
 });
 
+test('a corrupt batch at the last index entry (where a clean recovery starts) forces a full scan', async () => {
+  const f = await fixture();
+  const idx = fs.readFileSync(file(f, f.lastSegment, '.index'));
+  assert.ok(idx.length >= 8);
+  const lastEntryPos = idx.readUInt32BE(idx.length - 4);
+  const lastEntryOffset = Number(f.lastSegment) + idx.readUInt32BE(idx.length - 8); // the batch's last offset
+  const path = file(f, f.lastSegment, '.log');
+  const bytes = fs.readFileSync(path);
+  bytes[lastEntryPos + 40] ^= 1; // inside the header's CRC-covered part
+  fs.writeFileSync(path, bytes);
+  await reopenAndContinue(f, lastEntryOffset - 2); // 3-record batches: the bad one starts 2 before its last offset
+});
+
 test('a missing .index is rebuilt byte for byte', async () => {
   const f = await fixture();
   const before = snapshot(f.dir);
