@@ -25,7 +25,7 @@ export function deleteTopicsHandler(s: BrokerServices) {
       const v = ctx.apiVersion;
       const wanted = v >= 6 ? req.topics : req.topicNames.map((name) => ({ name, topicId: NO_TOPIC_ID }));
       const dupNames = duplicates(wanted.flatMap((t) => (t.name !== null && t.topicId === NO_TOPIC_ID ? [t.name] : [])));
-      const dupIds = duplicates(wanted.flatMap((t) => (t.topicId !== NO_TOPIC_ID ? [t.topicId] : [])));
+      const dupIds = duplicates(wanted.flatMap((t) => (t.name === null && t.topicId !== NO_TOPIC_ID ? [t.topicId] : [])));
       const fail = (message: string): Promise<Settled<TopicInfo>> =>
         Promise.resolve({ ok: false, error: new KafkaError(ErrorCode.INVALID_REQUEST, message) });
       // Issued in request order; the metadata serialises them.
