@@ -16,7 +16,12 @@ type PartitionResponse = Init<ProduceResponse['responses'][number]['partitionRes
 export function produceHandler(s: BrokerServices) {
   return defineHandler({
     api: Apis.Produce,
-    minVersion: 3,
+    // v0 is advertised although only record batch v2 is accepted (a v0-2 request carrying
+    // magic 0/1 message sets gets INVALID_RECORD per partition): librdkafka 2.0.2 compresses
+    // with gzip, snappy or lz4 only if the broker's Produce range contains v0
+    // (rd_kafka_msgset_writer_select_MsgVersion, compr_req[codec].ApiVersion = 0), and
+    // otherwise silently sends those batches uncompressed. Every client still picks v3+.
+    minVersion: 0,
     maxVersion: 9,
     handle(req, ctx) {
       const acks = req.acks;

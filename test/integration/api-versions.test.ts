@@ -12,8 +12,10 @@ import { createHandlers } from '../../src/handlers/index.js';
 import { HandlerRegistry } from '../../src/handlers/registry.js';
 import type { BrokerServices } from '../../src/handlers/services.js';
 import { Apis } from '../../src/protocol/generated/index.js';
+import { buildBatch } from '../../src/protocol/record-batch/index.js';
+import { MAGIC_OFFSET } from '../../src/protocol/record-batch/record-batch-header.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
-import { RawClient, encodeRequest } from '../helpers/wire.js';
+import { RawClient, encodeRequest, openConnection, waitForTopics } from '../helpers/wire.js';
 
 let tb: TestBroker;
 let raw: RawClient;
@@ -97,10 +99,11 @@ test('advertised ranges are exactly the handler registry, each within the spec',
 /**
  * research/protocol.md §1.2, "Must ⊇": the range each API must contain, when
  * advertised at all, for librdkafka 2.0.2, kafka-python 2.0.2, kafkajs 2.2.4,
- * @platformatic/kafka and the Java client 3.x to negotiate.
+ * @platformatic/kafka and the Java client 3.x to negotiate. One correction:
+ * Produce must contain v0 (not only 3-7), see the compression test below.
  */
 const MUST_CONTAIN: Record<string, [number, number]> = {
-  ApiVersions: [0, 3], Metadata: [0, 9], Produce: [3, 7], Fetch: [4, 12], ListOffsets: [1, 5],
+  ApiVersions: [0, 3], Metadata: [0, 9], Produce: [0, 7], Fetch: [4, 12], ListOffsets: [1, 5],
   FindCoordinator: [0, 4], JoinGroup: [0, 6], SyncGroup: [0, 4], Heartbeat: [0, 4], LeaveGroup: [0, 4],
   OffsetCommit: [2, 8], OffsetFetch: [1, 8], ListGroups: [0, 4], DescribeGroups: [0, 5], DeleteGroups: [1, 2],
   CreateTopics: [3, 7], DeleteTopics: [1, 6], CreatePartitions: [0, 3], DescribeConfigs: [1, 4], AlterConfigs: [0, 2],
@@ -132,6 +135,10 @@ test("librdkafka 2.0.2 feature map (protocol.md §1.3): the advertised minimums 
   const present = (name: keyof typeof Apis): boolean => adv.has(Apis[name].apiKey);
   assert.ok(has('Produce', 3) && has('Fetch', 4), 'MsgVer2 needs Produce 3 and Fetch 4');
   assert.ok(has('Produce', 7) && has('Fetch', 10), 'ZSTD needs Produce 7 and Fetch 10');
+  // rd_kafka_msgset_writer_select_MsgVersion: compression is used only if
+  // ApiVersion_supported(Produce, 0, compr_req[codec].ApiVersion) overlaps, and compr_req is
+  // 0 for gzip, snappy and lz4 (7 for zstd). Without Produce v0 they are sent uncompressed.
+  assert.ok(has('Produce', 0), 'gzip/snappy/lz4 compression needs Produce 0 in the advertised range');
   assert.ok(has('ApiVersions', 0), 'ApiVersion feature needs ApiVersions 0');
   assert.ok(has('ListOffsets', 1), 'OffsetTime needs ListOffsets 1');
   // Features that depend on APIs served by later issues: once advertised, the v0 they key on must stay.
@@ -163,6 +170,20 @@ test("kafka-python's probe: ApiVersions v0 and Metadata v0 pipelined on a fresh 
   const md = await c.readResponse('Metadata', 0, 2);
   assert.is(md.brokers.length, 1);
   assert.is(md.brokers[0]!.port, tb.broker.port);
+  c.close();
+});
+
+test('Produce v0-v2 (advertised for librdkafka) answer in their own layout; legacy magic 0/1 message sets get INVALID_RECORD', async () => {
+  const admin = await openConnection(tb.broker.port);
+  await waitForTopics(admin, ['old-produce']);
+  admin.close();
+  const c = await RawClient.open(tb.broker.port);
+  for (const v of [0, 1, 2]) {
+    const legacy = buildBatch([{ value: `v${v}` }]);
+    legacy[MAGIC_OFFSET] = 1;
+    const res = await c.request('Produce', v, { acks: 1, timeoutMs: 5000, topicData: [{ name: 'old-produce', partitionData: [{ index: 0, records: legacy }] }] });
+    assert.is(res.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.INVALID_RECORD, `Produce v${v}`);
+  }
   c.close();
 });
 
