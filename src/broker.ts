@@ -9,6 +9,8 @@ import { ClusterMetadata, type TopicInfo } from './cluster/cluster-metadata.js';
 import { removeOrphanPartitionDirs } from './shard/partition-dirs.js';
 import { defaultBrokerConfig, type BrokerConfig } from './config/broker-config.js';
 import { logger } from './common/logger.js';
+import { GroupCoordinator } from './coordinator/group-coordinator.js';
+import { OffsetStore } from './coordinator/offset-store.js';
 import { ProducerIdManager } from './coordinator/producer-id-manager.js';
 import { createHandlers } from './handlers/index.js';
 import { HandlerRegistry } from './handlers/registry.js';
@@ -28,6 +30,8 @@ export interface Broker {
   readonly dataDir: string;
   readonly config: BrokerConfig;
   readonly shardCount: number;
+  /** The engine (partition → shard routing); exposed for tests and tooling. */
+  readonly engine: Engine;
   /** Flushes and closes every log, then the listener. */
   stop(): Promise<void>;
 }
@@ -58,13 +62,31 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
   for (const t of metadata.topics()) await openTopic(t);
 
   const report = (what: string) => (err: Error) => log.error({ err: err.message }, what);
-  metadata.on('topicCreated', (t) => { openTopic(t).catch(report('opening partitions failed')); });
-  metadata.on('partitionsCreated', (t, previous) => { openTopic(t, previous).catch(report('opening partitions failed')); });
+  // Partitions of a topic become routable only once their logs are open; handlers await this before answering.
+  const opening = new Map<string, Promise<void>>();
+  const track = (name: string, work: Promise<void>): void => {
+    const p = work.catch(report('opening partitions failed')).finally(() => { if (opening.get(name) === p) opening.delete(name); });
+    opening.set(name, p);
+  };
+  metadata.on('topicCreated', (t) => track(t.name, openTopic(t)));
+  metadata.on('partitionsCreated', (t, previous) => track(t.name, openTopic(t, previous)));
   metadata.on('topicDeleted', (t) => {
-    (async () => { for (let p = 0; p < t.partitions; p++) await engine.deletePartition(t.name, p); })().catch(report('deleting partitions failed'));
+    track(t.name, (async () => { for (let p = 0; p < t.partitions; p++) await engine.deletePartition(t.name, p); })());
   });
   metadata.on('configChanged', (t) => engine.updateConfig(t.name, t.partitions, logConfigFor(t)));
   engine.startRetention(config.retentionCheckIntervalMs);
+
+  const groups = new GroupCoordinator({
+    minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+    maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+    initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+    offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
+  }, {
+    store: new OffsetStore(metadata, engine),
+    partitionCount: (topic) => metadata.topic(topic)?.partitions,
+  });
+  // Replays __consumer_offsets in the background; group requests get COORDINATOR_LOAD_IN_PROGRESS until done.
+  const groupsLoaded = groups.start().catch(report('loading consumer groups failed'));
 
   let registry: HandlerRegistry;
   const services: BrokerServices = {
@@ -73,11 +95,14 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
     engine,
     purgatory,
     producerIds,
+    groups,
     apiVersionRanges: () => registry.versionRanges(),
     autoCreateTopic: async (name) => {
       await metadata.createTopic(name, { partitions: -1, replicationFactor: -1, configs: {} });
       log.info({ topic: name }, 'auto-created topic');
+      await opening.get(name);
     },
+    topicReady: async (name) => { await opening.get(name); },
   };
   registry = new HandlerRegistry(createHandlers(services));
   const server = new KafkaServer(new Dispatcher(registry), {
@@ -96,10 +121,13 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
     dataDir,
     get config() { return config; },
     shardCount: shards.length,
+    engine,
     stop() {
       stopped ??= (async () => {
         purgatory.releaseAll();
         await server.close();
+        await groupsLoaded;
+        await groups.close();
         await engine.close();
         await producerIds.close();
         await metadata.close();

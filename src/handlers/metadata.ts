@@ -27,6 +27,7 @@ export function metadataHandler(s: BrokerServices) {
           topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, partitions: [] });
           continue;
         }
+        await s.topicReady(name);
         let topic = s.metadata.topic(name);
         if (!topic && allowAutoCreate) {
           try {

@@ -172,6 +172,8 @@ function handle(op: number, at: number, length: number): void {
 }
 
 let running = true;
+/** Test knob: an artificially slow shard (ms of delay per request), for backpressure tests. */
+const testDelayMs = Number(process.env.MILLRACE_TEST_SHARD_DELAY_MS ?? 0);
 
 async function loop(): Promise<void> {
   while (running) {
@@ -185,6 +187,7 @@ async function loop(): Promise<void> {
     for (let n = 0; msg && n < 1024; n++) {
       handle(msg.tag, msg.offset, msg.length);
       inRing.release(msg);
+      if (testDelayMs > 0) await new Promise((r) => setTimeout(r, testDelayMs));
       msg = inRing.peek();
     }
     await new Promise((r) => setImmediate(r));

@@ -18,10 +18,10 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
-/** Starts an in-process broker (inline shards unless `shards` is given). */
+/** Starts an in-process broker with the default engine (one worker shard per core) unless `shards` is given (0 = inline). */
 export async function startTestBroker(options: BrokerOptions = {}): Promise<TestBroker> {
   const dataDir = options.dataDir ?? tempDir();
-  const broker = await startBroker({ host: '127.0.0.1', port: 0, shards: 0, ...options, dataDir });
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, ...options, dataDir });
   return {
     broker,
     bootstrap: `127.0.0.1:${broker.port}`,
@@ -44,10 +44,10 @@ export interface ChildBroker {
 }
 
 /** Starts `millrace start` as a child process and waits for its ready line. */
-export function spawnBroker(args: string[], timeoutMs = 20_000): Promise<ChildBroker> {
+export function spawnBroker(args: string[], timeoutMs = 20_000, env: Record<string, string> = {}): Promise<ChildBroker> {
   const child = spawn(process.execPath, [mainJs, 'start', '--host', '127.0.0.1', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, MILLRACE_LOG_LEVEL: process.env.MILLRACE_LOG_LEVEL ?? 'warn' },
+    env: { ...process.env, MILLRACE_LOG_LEVEL: process.env.MILLRACE_LOG_LEVEL ?? 'warn', ...env },
   });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
