@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { addBrokerOptions, brokerConfigFromOptions, ConfigError } from './config/broker-config.js';
 import { startBroker } from './broker.js';
 import { logger } from './common/logger.js';
+import { registerLoadCommand } from './load/load-command.js';
 
 const program = new Command('millrace')
   .description('Millrace: an Apache Kafka-compatible event streaming broker, load generator and benchmark suite')
@@ -42,6 +43,8 @@ addBrokerOptions(
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 });
+
+registerLoadCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`millrace: ${err.message}\n`);
