@@ -2,8 +2,11 @@ import { ErrorCode } from '../common/error-codes.js';
 import { Apis, type ProduceResponse } from '../protocol/generated/index.js';
 import type { Init } from '../protocol/primitives/index.js';
 import type { ProduceOutcome } from '../shard/shard.js';
+import { DeadlineWheel } from '../common/deadline.js';
 import { defineHandler, NO_RESPONSE } from './handler.js';
 import type { BrokerServices } from './services.js';
+
+const deadlines = new DeadlineWheel();
 
 type PartitionResponse = Init<ProduceResponse['responses'][number]['partitionResponses'][number]>;
 
@@ -54,7 +57,10 @@ export function produceHandler(s: BrokerServices) {
         return NO_RESPONSE;
       };
       if (pending.length === 0) return respond();
-      return withTimeout(Promise.all(pending), req.timeoutMs).then((timedOut) => {
+      // Only acks=-1 waits on something that can take long (an fsync); acks=1 completes after the write.
+      const all = Promise.all(pending);
+      const waited = acks === -1 ? deadlines.race(all, req.timeoutMs > 0 ? req.timeoutMs : 30_000) : all.then(() => false);
+      return waited.then((timedOut) => {
         if (timedOut) {
           for (const t of responses) for (const p of t.partitionResponses) if (p.baseOffset === -1 && p.errorCode === ErrorCode.NONE) p.errorCode = ErrorCode.REQUEST_TIMED_OUT;
         }
@@ -66,14 +72,4 @@ export function produceHandler(s: BrokerServices) {
 
 function errorOutcome(errorCode: ErrorCode): ProduceOutcome {
   return { errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-}
-
-/** Resolves true if `p` did not settle within `ms` (the request's timeout_ms). */
-function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
-  if (ms <= 0) ms = 30_000;
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.then(() => false),
-    new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), ms); }),
-  ]).finally(() => clearTimeout(timer));
 }
