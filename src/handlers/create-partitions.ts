@@ -10,7 +10,7 @@ import type { BrokerServices } from './services.js';
  * CreatePartitions: grow each topic to `count` partitions. A count that is
  * not larger than the current one → INVALID_PARTITIONS; optional manual
  * assignments must name only this broker. validateOnly checks without
- * changing anything. New partitions are opened after the change is durable.
+ * changing anything. Answered once the new partitions are durable and open.
  */
 export function createPartitionsHandler(s: BrokerServices) {
   const log = logger.child({ component: 'create-partitions' });
@@ -36,7 +36,10 @@ export function createPartitionsHandler(s: BrokerServices) {
       for (const { name, result } of work) {
         const r = await result;
         if (r.ok) {
-          if (!req.validateOnly) log.info({ topic: name, partitions: r.value.partitions }, 'partitions created');
+          if (!req.validateOnly) {
+            log.info({ topic: name, partitions: r.value.partitions }, 'partitions created');
+            await s.topicReady(name);
+          }
           results.push({ name, ...NO_ERROR });
         } else {
           results.push({ name, ...errorResult(r.error, 'CreatePartitions') });

@@ -14,7 +14,7 @@ const NO_TOPIC_ID = '00000000000000000000000000000000';
  * the broker defaults. validateOnly (v1+) runs every check without creating.
  * v5+ results describe the topic as created (partitions, replication factor,
  * every config with its source); v7 adds the topic id. Answered once the
- * creation is durable in the cluster metadata.
+ * creation is durable in the cluster metadata and the partitions are open.
  */
 export function createTopicsHandler(s: BrokerServices) {
   const log = logger.child({ component: 'create-topics' });
@@ -49,7 +49,11 @@ export function createTopicsHandler(s: BrokerServices) {
         const r = await result;
         if (r.ok) {
           const info = r.value;
-          if (!validateOnly) log.info({ topic: name, partitions: info.partitions, topicId: info.topicId }, 'topic created');
+          if (!validateOnly) {
+            log.info({ topic: name, partitions: info.partitions, topicId: info.topicId }, 'topic created');
+            // Answer once the partitions take writes, as Kafka answers once leaders are elected.
+            await s.topicReady(name);
+          }
           topics.push({
             name,
             topicId: info.topicId,

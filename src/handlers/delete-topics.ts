@@ -12,8 +12,8 @@ const NO_TOPIC_ID = '00000000000000000000000000000000';
  * DeleteTopics: v0-5 name topics; v6 names each topic either by name or by
  * id (not both). Unknown names → UNKNOWN_TOPIC_OR_PARTITION, unknown ids →
  * UNKNOWN_TOPIC_ID; delete.topic.enable=false → TOPIC_DELETION_DISABLED.
- * Answered once the deletion is durable in the cluster metadata; partition
- * files are removed afterwards.
+ * Answered once the deletion is durable in the cluster metadata and the
+ * partitions are closed and removed.
  */
 export function deleteTopicsHandler(s: BrokerServices) {
   const log = logger.child({ component: 'delete-topics' });
@@ -44,6 +44,8 @@ export function deleteTopicsHandler(s: BrokerServices) {
         const r = await result;
         if (r.ok) {
           log.info({ topic: r.value.name, topicId: r.value.topicId }, 'topic deleted');
+          // Its partitions are closed and removed before the answer, so the name can be reused at once.
+          await s.topicReady(r.value.name);
           responses.push({ name: r.value.name, topicId: r.value.topicId, ...NO_ERROR });
         } else {
           // A topic named by id keeps a null name unless it was found.

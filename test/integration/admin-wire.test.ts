@@ -23,7 +23,7 @@ let tb: TestBroker;
 let conn: KafkaConnection;
 
 test.before(async () => {
-  tb = await startTestBroker({ numPartitions: 2 });
+  tb = await startTestBroker({ numPartitions: 2, shards: Number(process.env.MILLRACE_TEST_SHARDS ?? 0) });
   conn = await openConnection(tb.broker.port);
 });
 test.after(async () => {
@@ -340,6 +340,30 @@ test('DescribeCluster v0-1', async () => {
   const ctl = await conn.send('DescribeCluster', 1, { includeClusterAuthorizedOperations: false, endpointType: 2 });
   assert.is(ctl.errorCode, MISMATCHED_ENDPOINT_TYPE);
   assert.is(ctl.endpointType, 2);
+});
+
+test('with worker shards, partitions take writes as soon as CreateTopics / CreatePartitions / DeleteTopics answer', async () => {
+  const wb = await startTestBroker({ numPartitions: 2, shards: 2 });
+  const c = await openConnection(wb.broker.port);
+  try {
+    for (let i = 0; i < 10; i++) {
+      const name = `ready-${i}`;
+      const ct = await c.send('CreateTopics', 7, { topics: [{ name, numPartitions: 6, replicationFactor: -1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+      assert.is(ct.topics[0]!.errorCode, 0);
+      assert.is((await produce(c, name, 5, [{ value: Buffer.from('first') }])).errorCode, 0, `produce right after creating ${name}`);
+      const cp = await c.send('CreatePartitions', 3, { topics: [{ name, count: 9, assignments: null }], timeoutMs: 5000, validateOnly: false });
+      assert.is(cp.results[0]!.errorCode, 0);
+      assert.is((await produce(c, name, 8, [{ value: Buffer.from('grown') }])).errorCode, 0, `produce right after growing ${name}`);
+      const dt = await c.send('DeleteTopics', 6, { topics: [{ name, topicId: NO_ID }], timeoutMs: 5000 });
+      assert.is(dt.responses[0]!.errorCode, 0);
+      assert.is((await c.send('CreateTopics', 7, { topics: [{ name, numPartitions: 1, replicationFactor: -1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false })).topics[0]!.errorCode, 0);
+      const p = await produce(c, name, 0, [{ value: Buffer.from('again') }]);
+      assert.equal([p.errorCode, p.baseOffset], [0, 0], `the re-created ${name} starts empty`);
+    }
+  } finally {
+    c.close();
+    await wb.close();
+  }
 });
 
 test('InitProducerId v0-4: fresh ids with epoch 0; transactional ids refused; ids survive a restart', async () => {
