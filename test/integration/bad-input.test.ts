@@ -132,6 +132,41 @@ test('a frame exactly at socket.request.max.bytes is accepted', async () => {
   raw.close();
 });
 
+test('with the default socket.request.max.bytes (100 MiB): one byte over closes, exactly the limit waits for the body', async () => {
+  const other = await startTestBroker();
+  try {
+    const DEFAULT = 100 * 1024 * 1024;
+    const over = await RawClient.open(other.broker.port);
+    over.write(int32(DEFAULT + 1));
+    assert.ok(await over.waitClosed(5000), 'over the default limit: closed');
+    const at = await RawClient.open(other.broker.port);
+    at.write(Buffer.concat([int32(DEFAULT), Buffer.alloc(1000)]));
+    assert.not.ok(await at.waitClosed(300), 'at the limit: the broker waits for the rest of the frame');
+    at.close();
+    const c = await openConnection(other.broker.port);
+    c.close();
+  } finally {
+    await other.close();
+  }
+});
+
+test('array counts larger than the frame close the connection without allocating them', async () => {
+  // Metadata v1: int32 topic count 0x7fffffff, no topics.
+  const m1 = Buffer.concat([encodeRequest('Metadata', 1, { topics: [] }, 1).subarray(4, -4), int32(0x7fffffff)]);
+  await expectClosed(frame(m1), 'int32 array count');
+  // Metadata v9 (flexible): compact count as a 5-byte uvarint (2^32 - 1), then the tag section.
+  const m9 = encodeRequest('Metadata', 9, { topics: [], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }, 1);
+  const body9 = m9.subarray(4);
+  const headerLen = 2 + 2 + 4 + 2 + 'millrace-test'.length + 1; // request header v2
+  assert.is(body9[headerLen], 1, 'compact count of the empty topics array');
+  const huge = Buffer.concat([body9.subarray(0, headerLen), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), body9.subarray(headerLen + 1)]);
+  await expectClosed(frame(huge), 'compact array count');
+  // Produce: records bytes claiming 1 GiB.
+  const p = encodeRequest('Produce', 7, { acks: 1, timeoutMs: 1000, topicData: [{ name: CANARY, partitionData: [{ index: 1, records: Buffer.alloc(8) }] }] }, 1);
+  p.writeInt32BE(1 << 30, p.length - 12);
+  await expectClosed(p, 'records length');
+});
+
 // ---- unknown APIs and versions ----
 
 test('an unknown API key closes the connection; other connections are unaffected', async () => {
@@ -152,6 +187,9 @@ test('an unsupported version of a known API closes the connection', async () => 
   const fetchRange = bystander.brokerVersions.get(1)!;
   if (produceRange.min > 0) {
     await expectClosed(encodeRequest('Produce', produceRange.min - 1, { acks: 1, timeoutMs: 1000, topicData: [] }, 1), `Produce v${produceRange.min - 1}`);
+  }
+  if (fetchRange.min > 0) {
+    await expectClosed(encodeRequest('Fetch', fetchRange.min - 1, { maxWaitMs: 0, topics: [] }, 1), `Fetch v${fetchRange.min - 1}`);
   }
   if (fetchRange.max < 17) {
     await expectClosed(encodeRequest('Fetch', fetchRange.max + 1, { maxWaitMs: 0, topics: [] }, 1), `Fetch v${fetchRange.max + 1}`);
