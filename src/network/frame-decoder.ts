@@ -8,7 +8,7 @@
  */
 export class FrameTooLargeError extends Error {
   constructor(readonly size: number, readonly maxBytes: number) {
-    super(`frame of ${size} bytes exceeds socket.request.max.bytes (${maxBytes})`);
+    super(size < 0 ? `negative frame size ${size}` : `frame of ${size} bytes exceeds socket.request.max.bytes (${maxBytes})`);
     this.name = 'FrameTooLargeError';
   }
 }
