@@ -367,6 +367,21 @@ test('acks=0: no response on success; a failed partition closes the connection (
   await healthy('acks=0');
 });
 
+test('a client that disconnects with a parked long poll and an unanswered produce harms nothing', async () => {
+  const raw = await RawClient.open(tb.broker.port);
+  raw.write(Buffer.concat([
+    encodeRequest('Fetch', 11, { maxWaitMs: 3000, minBytes: 1, topics: [{ topic: CANARY, partitions: [{ partition: 1, fetchOffset: 1_000_000_000 }] }] }, 1),
+    encodeRequest('Fetch', 11, { maxWaitMs: 3000, minBytes: 1, topics: [{ topic: 'crc', partitions: [{ partition: 0, fetchOffset: 1 }] }] }, 2),
+    encodeRequest('Produce', 7, { acks: -1, timeoutMs: 5000, topicData: [{ name: 'crc', partitionData: [{ index: 0, records: buildBatch([{ value: 'orphan' }]) }] }] }, 3),
+  ]));
+  raw.socket.destroy();
+  await within(raw.waitClosed(1000), 2000, 'socket closed');
+  // The produce may or may not have been appended before the close was noticed; either way the
+  // parked fetch is woken by it (or times out) with nobody to answer, and the broker carries on.
+  await new Promise((r) => setTimeout(r, 100));
+  await healthy('client gone mid-request');
+});
+
 // ---- unknown topics and partitions ----
 
 test('produce to an unknown partition of a known topic: UNKNOWN_TOPIC_OR_PARTITION', async () => {
