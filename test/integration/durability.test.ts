@@ -86,11 +86,11 @@ function loadPartition(conn: KafkaConnection, topic: string, partition: number, 
   });
 }
 
-test('kill -9 mid-load: every acks=-1 record is read back after restart, in order, once, offsets contiguous', async () => {
+for (const [mode, engineArgs] of [['worker shards', []], ['inline shards', ['--shards', '0']]] as const) test(`kill -9 mid-load (${mode}): every acks=-1 record is read back after restart, in order, once, offsets contiguous`, async () => {
   const dir = newDir();
   const topic = 'durable';
   const partitions = 3;
-  const b1 = await start(dir);
+  const b1 = await start(dir, [...engineArgs]);
   const admin = await openConnection(b1.port);
   await createByMetadata(admin, topic, partitions);
   admin.close();
@@ -110,7 +110,7 @@ test('kill -9 mid-load: every acks=-1 record is read back after restart, in orde
   assert.ok(inFlightAtKill > 0, 'requests were in flight when the broker was killed');
   for (const s of states) assert.equal(s.errors, [], 'no produce errors before the kill');
 
-  const b2 = await start(dir);
+  const b2 = await start(dir, [...engineArgs]);
   const c = await openConnection(b2.port);
   for (let p = 0; p < partitions; p++) {
     const s = states[p]!;
@@ -128,7 +128,7 @@ test('kill -9 mid-load: every acks=-1 record is read back after restart, in orde
         if (values[a.baseOffset + i] !== v) assert.unreachable(`partition ${p}: acknowledged ${v} at ${a.baseOffset + i}, found ${values[a.baseOffset + i]}`);
       });
     }
-    if (process.env.TEST_VERBOSE) console.log(`partition ${p}: sent ${s.sent.length}, acknowledged ${ackedAtKill[p]}, recovered ${values.length}, in flight at kill ${inFlightAtKill}`);
+    if (process.env.TEST_VERBOSE) console.log(`${mode} partition ${p}: sent ${s.sent.length}, acknowledged ${ackedAtKill[p]}, recovered ${values.length}, in flight at kill ${inFlightAtKill}`);
     assert.ok(values.length >= ackedAtKill[p]!, `partition ${p}: ${values.length} records, ${ackedAtKill[p]} acknowledged`);
     // The partition takes new writes right after the recovered end.
     const r = await produce(c, topic, p, [{ value: 'after restart' }]);
