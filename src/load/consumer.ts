@@ -134,13 +134,22 @@ export class Consumer {
     if (c.durationMs !== null) {
       this.timers.push(setTimeout(() => this.stop(), Math.max(0, (this.warmupEndUs + c.durationMs * 1000 - nowUs()) / 1000)));
     }
-    this.loops = this.leaders.map((l) => this.fetchLoop(l));
-    void Promise.all(this.loops).then(() => this.finish());
+    // Fetching starts at t0 with everyone else, so phases and rates share one clock.
+    this.timers.push(setTimeout(() => {
+      this.loops = this.leaders.map((l) => this.fetchLoop(l));
+      void Promise.all(this.loops).then(() => this.finish());
+    }, Math.max(0, (t0Us - nowUs()) / 1000)));
   }
 
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    if (this.loops.length === 0) {
+      // Stopped before t0: nothing runs yet.
+      for (const t of this.timers) clearTimeout(t);
+      this.finish();
+      return;
+    }
     // A long poll in flight would hold the stop for up to fetchMaxWaitMs: close now.
     for (const l of this.leaders) l.conn.close();
   }
@@ -227,7 +236,9 @@ export class Consumer {
           this.highWatermark.set(p, pr.highWatermark);
           if (pr.records && pr.records.length > 0) {
             const before = this.verifier.recordsRead(c.topic, p);
-            this.verifier.processRecords(c.topic, p, pr.records, this.sink);
+            const limit = c.records === null ? Infinity : c.records - this.measured;
+            if (limit <= 0) continue;
+            this.verifier.processRecords(c.topic, p, pr.records, this.sink, limit);
             got += this.verifier.recordsRead(c.topic, p) - before;
           }
         }

@@ -389,6 +389,9 @@ export class Producer {
       if (!ok) {
         leader.blocked = true;
         leader.conn.drained().then(() => { leader.blocked = false; this.pump(); }, (err: Error) => this.fail(err));
+      } else {
+        // No ack will pump: come back after the event loop has had its turn at I/O.
+        this.kick();
       }
       return;
     }
@@ -448,6 +451,10 @@ export class Producer {
     for (const l of this.leaders.values()) if (l.inFlight > 0 || l.ready.length > 0) return false;
     for (let p = 0; p < this.numPartitions; p++) if (this.open[p]) return false;
     return true;
+  }
+
+  private kick(): void {
+    if (!this.wakeImmediate) this.wakeImmediate = setImmediate(() => { this.wakeImmediate = null; this.pump(); });
   }
 
   private scheduleWake(now: number): void {

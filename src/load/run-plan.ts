@@ -186,6 +186,7 @@ export async function runPlan(o: LoadOptions, topicNames: string[], hooks: PlanH
         }
       }
     }
+    if (o.mode === 'consume' && o.records !== null) await drainConsumers(consumers, o.drainTimeoutMs, problems);
     consumerSummaries = await Promise.all(consumers.map((c) => c.done));
   } finally {
     progress.stop();
@@ -271,7 +272,7 @@ async function drainConsumers(consumers: Consumer[], timeoutMs: number, problems
   const stalled = new Promise<void>((resolve) => {
     const check = (): void => {
       if (Date.now() - last >= timeoutMs) {
-        problems.push(`consumers made no progress for ${timeoutMs} ms before reaching the log end; stopped`);
+        problems.push(`consumers made no progress for ${timeoutMs} ms before reaching their end; stopped`);
         for (const c of consumers) c.stop();
         resolve();
         return;

@@ -93,6 +93,9 @@ export class Verifier {
     fetchErrors: {}, countCheck: null, problems: [],
   };
 
+  /** Records the current processRecords call may still accept (a consumer's --records limit). */
+  private budget = Infinity;
+
   constructor(private readonly opts: VerifierOptions) {}
 
   /** Register a partition read from `startOffset`. */
@@ -134,8 +137,9 @@ export class Verifier {
    * the partition's current next offset, and advance it. A trailing partial
    * batch (cut by the fetch size limit) is left for the next fetch.
    */
-  processRecords(topic: string, partition: number, buf: Buffer, sink: RecordSink): void {
+  processRecords(topic: string, partition: number, buf: Buffer, sink: RecordSink, limit = Infinity): void {
     const st = this.state(topic, partition);
+    this.budget = limit;
     const fetchOffset = st.next;
     const where = `${topic}-${partition}`;
     let pos = 0;
@@ -148,6 +152,7 @@ export class Verifier {
       }
       if (buf.length - pos < size || buf.length - pos < BATCH_HEADER_SIZE) return; // partial batch
       this.processBatch(st, where, buf, pos, size, fetchOffset, sink);
+      if (this.budget <= 0) return;
       pos += size;
     }
   }
@@ -225,6 +230,7 @@ export class Verifier {
       st.records++;
       r.records++;
       this.checkRecord(st, where, off, rec.value, sink);
+      if (--this.budget <= 0) return; // the rest is read by nobody: not a gap
     }
     if (st.next <= last) {
       r.offsetGaps += last + 1 - st.next;
