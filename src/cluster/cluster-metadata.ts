@@ -32,8 +32,6 @@ import {
   validateTopicConfigs, type BrokerSynonymChain, type LogConfig,
 } from './topic-config.js';
 
-/** Kafka's TOPIC_DELETION_DISABLED; not (yet) in common/error-codes.ts. */
-const TOPIC_DELETION_DISABLED = 73 as ErrorCode;
 
 export const MAX_TOPIC_NAME_LENGTH = 249;
 /** Guard against requests that would allocate absurd partition arrays; Kafka has no fixed limit. */
@@ -413,7 +411,7 @@ export class ClusterMetadata extends EventEmitter<ClusterMetadataEvents> {
   }
 
   private async doDelete(t: TopicState, options: { internal?: boolean }): Promise<TopicInfo> {
-    if (!this.brokerConfig.deleteTopicEnable) throw new KafkaError(TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.');
+    if (!this.brokerConfig.deleteTopicEnable) throw new KafkaError(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.');
     if (t.isInternal && !options.internal) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot delete internal topic ${t.name}`);
     const info = this.info(t);
     await this.commit([{ type: 'TopicDeleted', version: METADATA_RECORD_VERSION, topicId: t.topicId, name: t.name }]);

@@ -5,16 +5,8 @@
  * carries its code and a message meant for the client; anything else is a
  * Millrace bug or an I/O failure: logged, and answered UNKNOWN_SERVER_ERROR.
  */
-import { ErrorCode, KafkaError, type ErrorCode as Code } from '../common/error-codes.js';
+import { ErrorCode, KafkaError } from '../common/error-codes.js';
 import { logger } from '../common/logger.js';
-
-/** Kafka codes admin handlers return that common/error-codes.ts does not list yet. */
-export const AdminErrorCode = {
-  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53 as Code,
-  TOPIC_DELETION_DISABLED: 73 as Code,
-  MISMATCHED_ENDPOINT_TYPE: 114 as Code,
-  UNSUPPORTED_ENDPOINT_TYPE: 115 as Code,
-} as const;
 
 export interface ErrorResult {
   errorCode: number;

@@ -1,6 +1,5 @@
 import { ErrorCode } from '../common/error-codes.js';
 import { Apis } from '../protocol/generated/index.js';
-import { AdminErrorCode } from './admin-errors.js';
 import { defineHandler } from './handler.js';
 import type { BrokerServices } from './services.js';
 
@@ -36,7 +35,7 @@ export function describeClusterHandler(s: BrokerServices) {
         const known = endpointType === EndpointType.CONTROLLER;
         return {
           ...base,
-          errorCode: known ? AdminErrorCode.MISMATCHED_ENDPOINT_TYPE : AdminErrorCode.UNSUPPORTED_ENDPOINT_TYPE,
+          errorCode: known ? ErrorCode.MISMATCHED_ENDPOINT_TYPE : ErrorCode.UNSUPPORTED_ENDPOINT_TYPE,
           errorMessage: known
             ? 'The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER'
             : `Unknown endpoint type ${endpointType}`,

@@ -1,7 +1,6 @@
 import { ErrorCode } from '../common/error-codes.js';
 import { logger } from '../common/logger.js';
 import { Apis } from '../protocol/generated/index.js';
-import { AdminErrorCode } from './admin-errors.js';
 import { defineHandler } from './handler.js';
 import type { BrokerServices } from './services.js';
 
@@ -34,7 +33,7 @@ export function initProducerIdHandler(s: BrokerServices) {
         // Kafka: an empty transactional id is a malformed request, not a transactional one.
         if (req.transactionalId === '') return fail(ErrorCode.INVALID_REQUEST);
         log.warn({ transactionalId: req.transactionalId, clientId: ctx.clientId }, 'transactional producer refused: transactions are not supported yet');
-        return fail(AdminErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
       }
       if (ctx.apiVersion >= 3 && (req.producerId === NO_PRODUCER_ID) !== (req.producerEpoch === NO_PRODUCER_EPOCH)) {
         return fail(ErrorCode.INVALID_REQUEST);
