@@ -10,7 +10,8 @@
  *   flipped and the batch CRC recomputed (only the payload checksum can tell);
  * - duplicateBatches: store the next N produced batches twice (new offsets);
  * - dropBatches: acknowledge the next N batches without storing them;
- * - offsetGapBatches: leave a hole of one offset before the next N batches.
+ * - offsetGapBatches: leave a hole of one offset before the next N batches;
+ * - stallOnceMs: hold one Produce request (a broker pause, for coordinated omission).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { FrameDecoder } from '../../../src/network/frame-decoder.js';
@@ -29,6 +30,8 @@ export interface FakeFaults {
   duplicateBatches?: number;
   dropBatches?: number;
   offsetGapBatches?: number;
+  /** Hold the next Produce request this long before answering (the connection's later requests wait behind it). */
+  stallOnceMs?: number;
 }
 
 const SUPPORTED: [ApiName, number, number][] = [
@@ -110,6 +113,11 @@ export class FakeBroker {
       case 'Metadata': body = this.metadata(req); break;
       case 'CreateTopics': body = this.createTopics(req); break;
       case 'Produce': {
+        if (this.faults.stallOnceMs) {
+          const ms = this.faults.stallOnceMs;
+          this.faults.stallOnceMs = 0;
+          await new Promise((r) => setTimeout(r, ms));
+        }
         const res = this.produce(req);
         if ((req as { acks: number }).acks === 0) return null;
         body = res;
