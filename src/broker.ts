@@ -23,6 +23,8 @@ import { InlineShard } from './shard/inline-shard.js';
 import type { Shard } from './shard/shard.js';
 import { WorkerShard } from './shard/worker-shard.js';
 import type { LogConfig } from './storage/log-config.js';
+import type { RecoveryHints } from './storage/partition-log.js';
+import { DEFAULT_POOL_MIN_BYTES, verifyPartitionsInParallel } from './shard/recovery-pool.js';
 
 export interface Broker {
   readonly host: string;
@@ -55,11 +57,19 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
   engine.onData((key) => purgatory.wake(key));
 
   const logConfigFor = (topic: TopicInfo): LogConfig => ({ ...metadata.effectiveLogConfig(topic), flush: config.flush });
-  const openTopic = async (t: TopicInfo, fromPartition = 0): Promise<void> => {
-    for (let p = fromPartition; p < t.partitions; p++) await engine.openPartition(t.name, t.topicId, p, metadata.shardOf(t.name, p)!, logConfigFor(t));
+  const openTopic = async (t: TopicInfo, fromPartition = 0, hints?: Map<string, RecoveryHints>): Promise<void> => {
+    const opens: Promise<void>[] = [];
+    for (let p = fromPartition; p < t.partitions; p++) {
+      opens.push(engine.openPartition(t.name, t.topicId, p, metadata.shardOf(t.name, p)!, logConfigFor(t), hints?.get(engine.partitionDir(t.name, p))));
+    }
+    await Promise.all(opens);
   };
   await removeOrphanPartitionDirs(dataDir, metadata);
-  for (const t of metadata.topics()) await openTopic(t);
+  const existing = metadata.topics();
+  const recoveryHints = await verifyPartitionsInParallel(
+    existing.flatMap((t) => Array.from({ length: t.partitions }, (_, p) => engine.partitionDir(t.name, p))),
+    Number(process.env.MILLRACE_RECOVERY_POOL_MIN_BYTES ?? DEFAULT_POOL_MIN_BYTES));
+  for (const t of existing) await openTopic(t, 0, recoveryHints);
 
   const report = (what: string) => (err: Error) => log.error({ err: err.message }, what);
   // Partitions of a topic become routable only once their logs are open; handlers await this before answering.

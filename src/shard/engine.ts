@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { logger } from '../common/logger.js';
 import type { LogConfig } from '../storage/log-config.js';
+import type { RecoveryHints } from '../storage/partition-log.js';
 import { claimPartitionDir } from './partition-dirs.js';
 import { partitionKey, type PartitionKey, type Shard } from './shard.js';
 
@@ -21,6 +22,11 @@ export class Engine {
   private readonly deleting = new Map<PartitionKey, Promise<void>>();
   private retentionTimer: NodeJS.Timeout | null = null;
   private readonly log = logger.child({ component: 'engine' });
+
+  /** The directory of a partition's log. */
+  partitionDir(topic: string, partition: number): string {
+    return join(this.dataDir, partitionKey(topic, partition));
+  }
 
   constructor(readonly shards: Shard[], private readonly dataDir: string) {
     for (const s of shards) s.onDecongested?.(() => this.relieved());
@@ -55,15 +61,15 @@ export class Engine {
     return this.shards.length;
   }
 
-  async openPartition(topic: string, topicId: string, partition: number, shardId: number, config: LogConfig): Promise<void> {
+  async openPartition(topic: string, topicId: string, partition: number, shardId: number, config: LogConfig, hints?: RecoveryHints): Promise<void> {
     const key = partitionKey(topic, partition);
     if (this.routes.has(key)) return;
     await this.deleting.get(key);
     if (this.routes.has(key)) return;
     const shard = this.shards[shardId % this.shards.length]!;
-    const dir = join(this.dataDir, key);
+    const dir = this.partitionDir(topic, partition);
     claimPartitionDir(dir, topicId);
-    await shard.openPartition(key, dir, config);
+    await shard.openPartition(key, dir, config, hints);
     this.routes.set(key, { shard, key });
   }
 

@@ -37,7 +37,7 @@ export const FETCH_REPLY_HEADER_BYTES = 32;
 
 /** postMessage control requests (dispatcher → worker). */
 export type ControlRequest =
-  | { id: number; kind: 'open'; handle: number; key: string; dir: string; config: unknown }
+  | { id: number; kind: 'open'; handle: number; key: string; dir: string; config: unknown; hints?: unknown }
   | { id: number; kind: 'delete'; handle: number }
   | { id: number; kind: 'config'; handle: number; config: unknown }
   | { id: number; kind: 'retention'; nowMs: number }

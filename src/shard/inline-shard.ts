@@ -5,7 +5,7 @@
 import { ErrorCode } from '../common/error-codes.js';
 import { logger } from '../common/logger.js';
 import type { LogConfig } from '../storage/log-config.js';
-import { PartitionLog } from '../storage/partition-log.js';
+import { PartitionLog, type RecoveryHints } from '../storage/partition-log.js';
 import type {
   FetchOp, FetchOutcome, MaybePromise, PartitionKey, PartitionOffsets, ProduceOp, ProduceOutcome, Shard, TimestampOffset,
 } from './shard.js';
@@ -21,9 +21,9 @@ export class InlineShard implements Shard {
     this.log = logger.child({ shard: id });
   }
 
-  async openPartition(key: PartitionKey, dir: string, config: LogConfig): Promise<void> {
+  async openPartition(key: PartitionKey, dir: string, config: LogConfig, hints?: RecoveryHints): Promise<void> {
     if (this.logs.has(key)) return;
-    const plog = await PartitionLog.open(dir, config);
+    const plog = await PartitionLog.open(dir, config, Date.now(), hints);
     plog.onAppend(() => { for (const l of this.dataListeners) l(key); });
     this.logs.set(key, plog);
   }

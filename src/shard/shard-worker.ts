@@ -18,6 +18,7 @@ import { crc32c, createCrc32cOnMemory } from '../wasm/crc32c.js';
 import { logger } from '../common/logger.js';
 import { ErrorCode } from '../common/error-codes.js';
 import type { LogConfig } from '../storage/log-config.js';
+import type { RecoveryHints } from '../storage/partition-log.js';
 import { InlineShard } from './inline-shard.js';
 import { ShardRing } from './ring.js';
 import { FETCH_REPLY_HEADER_BYTES, Op, PRODUCE_HEADER_BYTES, type ControlReply, type ControlRequest } from './envelope.js';
@@ -205,7 +206,7 @@ parentPort!.on('message', (req: ControlRequest) => {
     case 'open':
       keys.set(req.handle, req.key);
       handles.set(req.key, req.handle);
-      return done(shard.openPartition(req.key, req.dir, req.config as LogConfig));
+      return done(shard.openPartition(req.key, req.dir, req.config as LogConfig, req.hints as RecoveryHints | undefined));
     case 'delete': {
       const key = keys.get(req.handle);
       keys.delete(req.handle);

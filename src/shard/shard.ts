@@ -10,6 +10,7 @@
  */
 import type { ErrorCode } from '../common/error-codes.js';
 import type { LogConfig } from '../storage/log-config.js';
+import type { RecoveryHints } from '../storage/partition-log.js';
 
 /** `<topic>-<partition>`, also the partition's directory name (unambiguous: the partition has no '-'). */
 export type PartitionKey = string;
@@ -65,7 +66,7 @@ export interface TimestampOffset {
 
 export interface Shard {
   readonly id: number;
-  openPartition(key: PartitionKey, dir: string, config: LogConfig): Promise<void>;
+  openPartition(key: PartitionKey, dir: string, config: LogConfig, hints?: RecoveryHints): Promise<void>;
   deletePartition(key: PartitionKey): Promise<void>;
   updatePartitionConfig(key: PartitionKey, config: LogConfig): void;
   produce(op: ProduceOp): MaybePromise<ProduceOutcome>;

@@ -23,6 +23,7 @@ import { Worker } from 'node:worker_threads';
 import { ErrorCode } from '../common/error-codes.js';
 import { logger } from '../common/logger.js';
 import type { LogConfig } from '../storage/log-config.js';
+import type { RecoveryHints } from '../storage/partition-log.js';
 import { FETCH_REPLY_HEADER_BYTES, Op, PRODUCE_HEADER_BYTES, type ControlReply, type ControlRequest } from './envelope.js';
 import { ShardRing } from './ring.js';
 import type {
@@ -264,11 +265,11 @@ export class WorkerShard implements Shard {
     });
   }
 
-  async openPartition(key: PartitionKey, dir: string, config: LogConfig): Promise<void> {
+  async openPartition(key: PartitionKey, dir: string, config: LogConfig, hints?: RecoveryHints): Promise<void> {
     if (this.partitions.has(key)) return;
     const handle = this.nextHandle++;
     await this.ready;
-    await this.sendControl({ kind: 'open', handle, key, dir, config });
+    await this.sendControl({ kind: 'open', handle, key, dir, config, hints });
     this.partitions.set(key, { handle, dir, config });
     this.byHandle.set(handle, key);
   }

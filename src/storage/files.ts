@@ -10,6 +10,8 @@ export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
 /** A file being deleted (renamed first, unlinked in the background, as Kafka does). */
+/** Offset below which every segment has been flushed; recovery scans from the segment holding it. */
+export const RECOVERY_POINT_FILE = 'recovery-point';
 export const DELETED_SUFFIX = '.deleted';
 
 /** Kafka's 20-digit zero-padded segment file name stem, e.g. 00000000000000001234. */
@@ -56,6 +58,40 @@ export function writeFileAtomicSync(path: string, content: string): void {
   const tmp = `${path}.tmp`;
   fs.writeFileSync(tmp, content);
   fs.renameSync(tmp, path);
+}
+
+/**
+ * Replace a small binary file atomically (`<path>.tmp`, then rename). With
+ * `sync`, the content is fsynced before the rename, so the new file is whole
+ * once the directory is fsynced; without, a crash of the machine (not of the
+ * process) may leave it torn, and the reader must check it.
+ */
+export function writeBytesAtomicSync(path: string, bytes: Uint8Array, sync: boolean): void {
+  const tmp = `${path}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    writeFully(fd, bytes, 0, bytes.length, 0);
+    if (sync) fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path);
+}
+
+/** fsync a file's content; a file deleted meanwhile needs nothing. */
+export async function fsyncFile(path: string): Promise<void> {
+  let h: fs.promises.FileHandle;
+  try {
+    h = await fs.promises.open(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
 }
 
 /** fsync a directory, making file creations, renames and deletions in it durable. */

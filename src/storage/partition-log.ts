@@ -47,7 +47,7 @@ import { ErrorCode } from '../common/error-codes.js';
 import { logger, type Logger } from '../common/logger.js';
 import { findMaxTimestampRecord, findRecordByTimestamp, type OffsetAndTimestamp } from '../protocol/record-batch/records.js';
 import { lastOffset as batchLastOffset, maxTimestamp as batchMaxTimestamp } from '../protocol/record-batch/record-batch-header.js';
-import { DELETED_SUFFIX, LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, fsyncDir, parseSegmentName, writeFileAtomicSync } from './files.js';
+import { DELETED_SUFFIX, LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, fsyncDir, parseSegmentName, writeFileAtomicSync, RECOVERY_POINT_FILE } from './files.js';
 import {
   type AppendListener, type AppendOrigin, type AppendResult, type Log, type ReadResult, type RetentionResult,
   emptyRead, isRejection, prepareAppend,
@@ -61,11 +61,19 @@ export { DEFAULT_LOG_CONFIG } from './log-config.js';
 export type { AppendResult, ReadResult, RetentionResult, AppendOrigin, AppendListener } from './log.js';
 
 const LOG_START_OFFSET_FILE = 'log-start-offset';
-const RECOVERY_POINT_FILE = 'recovery-point';
 const RESOLVED: Promise<void> = Promise.resolve();
 const noop = (): void => {};
 
 /** Counters for metrics and tests. */
+/**
+ * What a background pre-scan already established (segment-verifier.ts):
+ * per segment base offset, the bytes known to be whole CRC-valid batches.
+ * Recovery then checks only headers below that position.
+ */
+export interface RecoveryHints {
+  verifiedBytes?: ReadonlyMap<number, number>;
+}
+
 export interface LogStats extends SegmentStats {
   appends: number;
   appendedBytes: number;
@@ -109,12 +117,12 @@ export class PartitionLog implements Log {
   }
 
   /** Open (creating if needed) the log in `dir`, recovering it as described at the top. */
-  static async open(dir: string, config: LogConfig, nowMs: number = Date.now()): Promise<PartitionLog> {
+  static async open(dir: string, config: LogConfig, nowMs: number = Date.now(), hints: RecoveryHints = {}): Promise<PartitionLog> {
     const bad = checkLogConfig(config);
     if (bad) throw new Error(`invalid log config: ${bad}`);
     fs.mkdirSync(dir, { recursive: true });
     const plog = new PartitionLog(dir, config);
-    plog.load(nowMs);
+    plog.load(nowMs, hints);
     plog.setupFlushTimer();
     return plog;
   }
@@ -162,7 +170,7 @@ export class PartitionLog implements Log {
 
   // ---------------------------------------------------------------- open / recovery
 
-  private load(nowMs: number): void {
+  private load(nowMs: number, hints: RecoveryHints): void {
     const names = fs.readdirSync(this.dir);
     const bases: number[] = [];
     for (const name of names) {
@@ -202,7 +210,7 @@ export class PartitionLog implements Log {
       }
       if (problems[i] !== null) this.log.warn({ segment: seg.baseOffset, problem: problems[i] }, 'rebuilding segment indexes');
       const resume = i === firstRecovered && problems[i] === null ? this.recoveryPoint : null;
-      const r = seg.recover(resume, interval);
+      const r = seg.recover(resume, interval, hints.verifiedBytes?.get(seg.baseOffset) ?? 0);
       truncated = r.truncatedBytes;
       if (truncated > 0) this.log.warn({ segment: seg.baseOffset, truncatedBytes: truncated, reason: r.reason }, 'truncated invalid log tail');
       if (!isLast) {

@@ -333,7 +333,7 @@ export class Segment {
    * of file, magic ≠ 2, CRC mismatch, offsets not increasing, or a relative
    * offset beyond u32.
    */
-  recover(resumeFrom: number | null, indexIntervalBytes: number): RecoveryResult {
+  recover(resumeFrom: number | null, indexIntervalBytes: number, crcVerifiedBytes = 0): RecoveryResult {
     let startPos = 0;
     let resumeLast = -1;
     if (resumeFrom !== null) {
@@ -364,7 +364,8 @@ export class Segment {
       const base = readInt64(buf, at);
       const last = base + buf.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
       if (buf.readInt8(at + MAGIC_OFFSET) !== MAGIC_V2) { rejected = `magic ${buf.readInt8(at + MAGIC_OFFSET)}`; return false; }
-      if (buf.readUInt32BE(at + CRC_OFFSET) !== batchCrc32c(buf, at, size)) { rejected = 'CRC mismatch'; return false; }
+      // Below crcVerifiedBytes the background pre-scan already checked the CRC.
+      if (filePos + size > crcVerifiedBytes && buf.readUInt32BE(at + CRC_OFFSET) !== batchCrc32c(buf, at, size)) { rejected = 'CRC mismatch'; return false; }
       if (last < base) { rejected = `lastOffsetDelta ${last - base}`; return false; }
       if (base < minBase) { rejected = `baseOffset ${base} below ${minBase}`; return false; }
       if (last - this.baseOffset > MAX_RELATIVE_OFFSET) { rejected = `offset ${last} beyond the segment's u32 range`; return false; }
@@ -381,7 +382,7 @@ export class Segment {
       return true;
     });
     // The trusted index entry does not lead to a good batch: distrust the index, scan everything.
-    if (resumeMismatch || (startPos > 0 && stop.position === startPos)) return this.recover(null, indexIntervalBytes);
+    if (resumeMismatch || (startPos > 0 && stop.position === startPos)) return this.recover(null, indexIntervalBytes, crcVerifiedBytes);
 
     const reason = rejected ?? stop.reason;
     const truncatedBytes = this._size - stop.position;
