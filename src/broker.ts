@@ -4,6 +4,7 @@
  * (`import { startBroker } from 'millrace'`) used by tests.
  */
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ClusterMetadata, type TopicInfo } from './cluster/cluster-metadata.js';
 import { removeOrphanPartitionDirs } from './shard/partition-dirs.js';
@@ -66,9 +67,13 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
   };
   await removeOrphanPartitionDirs(dataDir, metadata);
   const existing = metadata.topics();
+  // The pre-scan pays only with cores to spare beyond the shards, which recover their partitions in parallel
+  // themselves (measured: bench/recovery-pool.ts); MILLRACE_RECOVERY_POOL_MIN_BYTES forces a threshold.
+  const poolMinBytes = process.env.MILLRACE_RECOVERY_POOL_MIN_BYTES !== undefined
+    ? Number(process.env.MILLRACE_RECOVERY_POOL_MIN_BYTES)
+    : availableParallelism() > shards.length ? DEFAULT_POOL_MIN_BYTES : Infinity;
   const recoveryHints = await verifyPartitionsInParallel(
-    existing.flatMap((t) => Array.from({ length: t.partitions }, (_, p) => engine.partitionDir(t.name, p))),
-    Number(process.env.MILLRACE_RECOVERY_POOL_MIN_BYTES ?? DEFAULT_POOL_MIN_BYTES));
+    existing.flatMap((t) => Array.from({ length: t.partitions }, (_, p) => engine.partitionDir(t.name, p))), poolMinBytes);
   for (const t of existing) await openTopic(t, 0, recoveryHints);
 
   const report = (what: string) => (err: Error) => log.error({ err: err.message }, what);

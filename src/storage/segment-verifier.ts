@@ -58,9 +58,12 @@ export interface SegmentToVerify {
 }
 
 /**
- * The segments of a partition directory that recovery will scan: the one
- * holding the recovery point and every later one (earlier segments were
- * flushed and are trusted, as in Kafka).
+ * The segments of a partition directory that recovery will scan from their
+ * start: those at or after the recovery point. Earlier segments were flushed
+ * and are trusted, as in Kafka; a segment holding the recovery point in its
+ * middle is rescanned by the shard only from its last index entry before
+ * that point, which is cheap (after a clean shutdown the recovery point is
+ * the log end).
  */
 export function segmentsToVerify(dir: string): SegmentToVerify[] {
   let names: string[];
@@ -74,9 +77,7 @@ export function segmentsToVerify(dir: string): SegmentToVerify[] {
   try {
     recoveryPoint = Number(fs.readFileSync(join(dir, RECOVERY_POINT_FILE), 'utf8').trim()) || 0;
   } catch { /* no recovery point: scan everything */ }
-  let first = 0;
-  while (first + 1 < bases.length && bases[first + 1]! <= recoveryPoint) first++;
-  return bases.slice(first).map((baseOffset) => {
+  return bases.filter((b) => b >= recoveryPoint).map((baseOffset) => {
     const path = join(dir, `${String(baseOffset).padStart(20, '0')}${LOG_SUFFIX}`);
     return { dir, baseOffset, path, bytes: fs.statSync(path).size };
   });
