@@ -29,6 +29,12 @@ export interface ProduceResult {
   latency: LatencySummary;
   /** Encoded HdrHistogram of publish latency, µs. */
   histogram: string;
+  /**
+   * Fixed rate only: how late the generator sent each batch relative to the
+   * intended time of its first record (its own pacing error plus waiting for
+   * a free in-flight slot). Small send lag with high latency = the broker.
+   */
+  sendLag: LatencySummary | null;
 }
 
 export interface ConsumeResult {

@@ -31,6 +31,9 @@ export function formatReport(r: LoadResult): string {
       `${f(l.meanMs, 2)} ms avg latency, ${f(l.maxMs, 2)} ms max latency, ` +
       `${f(l.p50Ms, 3)} ms 50th, ${f(l.p95Ms, 3)} ms 95th, ${f(l.p99Ms, 3)} ms 99th, ${f(l.p999Ms, 3)} ms 99.9th.`,
     );
+    if (p.sendLag && p.sendLag.count > 0) {
+      lines.push(`send lag (generator pacing, fixed rate): ${f(p.sendLag.p50Ms, 3)} ms 50th, ${f(p.sendLag.p99Ms, 3)} ms 99th, ${f(p.sendLag.maxMs, 3)} ms max.`);
+    }
     if (p.errors > 0) {
       lines.push(`PRODUCE ERRORS: ${p.errors} records failed (${Object.entries(p.errorCodes).map(([k, v]) => `${k} ${v}`).join(', ')})`);
     }

@@ -17,7 +17,7 @@
 import { randomInt } from 'node:crypto';
 import { BrokerConnections, createTopics, describeTopics, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, listOffsets, openBootstrap, type ClusterLayout } from './cluster-setup.js';
 import { Consumer, type ConsumerConfig, type ConsumerSummary } from './consumer.js';
-import { encodeHistogram, summarize } from './latency-histogram.js';
+import { decodeHistogram, encodeHistogram, newHistogram, summarize, type LatencySummary } from './latency-histogram.js';
 import { describeOptions, type LoadOptions } from './load-options.js';
 import type { LoadResult } from './load-result.js';
 import { RunAggregator, type IntervalSample } from './load-stats.js';
@@ -240,6 +240,7 @@ export async function runPlan(o: LoadOptions, topicNames: string[], hooks: PlanH
       recordsPerBatch: host?.recordsPerBatch ?? 0,
       latency: summarize(pTotals.latency),
       histogram: encodeHistogram(pTotals.latency),
+      sendLag: o.rate > 0 ? mergedSummary(producerSummaries.map((s) => s.sendLag)) : null,
     } : null,
     consume: consume ? {
       consumers: consumers.length,
@@ -261,6 +262,12 @@ export async function runPlan(o: LoadOptions, topicNames: string[], hooks: PlanH
   if (consume && !verification.ok) problems.push(...verification.problems.map((p) => `verification: ${p}`));
   result.ok = problems.length === 0 && produceErrors === 0 && (!consume || verification.ok);
   return result;
+}
+
+function mergedSummary(encoded: string[]): LatencySummary {
+  const h = newHistogram();
+  for (const e of encoded) h.add(decodeHistogram(e));
+  return summarize(h);
 }
 
 /** Wait for consumers to reach their stop offsets; stop them after `timeoutMs` without progress. */
