@@ -34,6 +34,11 @@ export interface LogConfig {
   readonly flush: FlushPolicy;
   /** Bytes of the most recent batches kept in memory for tailing consumers; 0 = off. Default 8 MiB. */
   readonly tailCacheBytes?: number;
+  /**
+   * producer.id.expiration.ms (a broker config in Kafka): an idempotent
+   * producer's state is dropped once its newest batch is this old. Default 1 day.
+   */
+  readonly producerIdExpirationMs?: number;
 }
 
 export const DEFAULT_TAIL_CACHE_BYTES = 8 * 1024 * 1024;
@@ -64,5 +69,6 @@ export function checkLogConfig(c: LogConfig): string | null {
   if (!(c.indexIntervalBytes >= 0)) return `indexIntervalBytes ${c.indexIntervalBytes}`;
   if (c.flush.kind === 'interval' && !(c.flush.intervalMs >= 1)) return `flush interval ${c.flush.intervalMs}`;
   if (c.tailCacheBytes !== undefined && !(c.tailCacheBytes >= 0)) return `tailCacheBytes ${c.tailCacheBytes}`;
+  if (c.producerIdExpirationMs !== undefined && !(c.producerIdExpirationMs >= 1)) return `producerIdExpirationMs ${c.producerIdExpirationMs}`;
   return null;
 }

@@ -8,6 +8,7 @@ import { stampLogAppendTime, validateBatches, type BatchInfo } from '../protocol
 import { setBaseOffset, setPartitionLeaderEpoch } from '../protocol/record-batch/record-batch-header.js';
 import type { OffsetAndTimestamp } from '../protocol/record-batch/records.js';
 import type { LogConfig } from './log-config.js';
+import type { BatchMetadata, ProducerBatch, ProducerCheck, ProducerStateManager } from './producer-state.js';
 
 export interface AppendResult {
   baseOffset: number;
@@ -19,8 +20,15 @@ export interface AppendResult {
    * Resolves once the append is as durable as the flush policy promises:
    * `group` after an fdatasync covering it; `interval` and `os` at once.
    * Rejects (with the I/O error) if that fdatasync fails; ignoring it is safe.
+   * For a duplicate: resolves once the original batch is that durable.
    */
   durable: Promise<void>;
+  /**
+   * True when the append was an idempotent producer's retry of a batch the
+   * log already holds (producer-state.ts): nothing was written, and the
+   * offsets (and logAppendTimeMs) are those of the original batch.
+   */
+  duplicate?: boolean;
 }
 
 export interface ReadResult {
@@ -96,6 +104,53 @@ export function prepareAppend(
     offset += b.lastOffsetDelta + 1;
   }
   return { batches: v.batches, baseOffset: nextOffset, lastOffset: offset - 1, logAppendTimeMs: appendTime ? nowMs : -1 };
+}
+
+const NO_PRODUCER_BATCHES: readonly ProducerBatch[] = [];
+
+/**
+ * The batches of a prepared append as the producer-state rules see them;
+ * empty (no allocation) when no batch comes from an idempotent producer.
+ */
+export function producerBatches(p: PreparedAppend): readonly ProducerBatch[] {
+  let any = false;
+  for (const b of p.batches) if (b.producerId >= 0) { any = true; break; }
+  if (!any) return NO_PRODUCER_BATCHES;
+  const out: ProducerBatch[] = [];
+  let offset = p.baseOffset;
+  for (const b of p.batches) {
+    out.push({
+      producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: b.baseSequence,
+      lastOffsetDelta: b.lastOffsetDelta, firstOffset: offset,
+      timestamp: p.logAppendTimeMs >= 0 ? p.logAppendTimeMs : b.maxTimestamp, control: b.control,
+    });
+    offset += b.lastOffsetDelta + 1;
+  }
+  return out;
+}
+
+/**
+ * The producer-state check of an append (rules in producer-state.ts). Only
+ * client appends are checked: the broker's own writes (transaction markers,
+ * offset commits) carry no sequences to check.
+ */
+export function checkProducers(state: ProducerStateManager, batches: readonly ProducerBatch[], origin: AppendOrigin): ProducerCheck | null {
+  if (batches.length === 0 || origin !== 'client') return null;
+  return state.check(batches);
+}
+
+/** The answer to a duplicate append: the original batch's offsets. */
+export function duplicateResult(m: BatchMetadata, config: LogConfig, logStartOffset: number, durable: Promise<void>): AppendResult {
+  return {
+    baseOffset: m.firstOffset,
+    lastOffset: m.lastOffset,
+    // Kafka answers a duplicate with the batch's timestamp whatever the topic's type; a
+    // CreateTime topic's append time is -1 in every other answer, so it is -1 here too.
+    logAppendTimeMs: config.messageTimestampType === 'LogAppendTime' ? m.timestamp : -1,
+    logStartOffset,
+    durable,
+    duplicate: true,
+  };
 }
 
 export function isRejection(p: PreparedAppend | AppendRejection): p is AppendRejection {

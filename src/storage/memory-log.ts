@@ -8,16 +8,18 @@
  *
  * Differences from PartitionLog, by design: there are no segments, so
  * applyRetention works per batch (a batch is "a segment"), and every flush
- * policy resolves `durable` at once.
+ * policy resolves `durable` at once. Producer state (idempotence) follows the
+ * same rules, in memory only.
  */
 import { ErrorCode } from '../common/error-codes.js';
 import { maxTimestamp as batchMaxTimestamp } from '../protocol/record-batch/record-batch-header.js';
 import { findMaxTimestampRecord, findRecordByTimestamp, type OffsetAndTimestamp } from '../protocol/record-batch/records.js';
 import {
   type AppendListener, type AppendOrigin, type AppendResult, type Log, type ReadResult, type RetentionResult,
-  emptyRead, isRejection, prepareAppend,
+  checkProducers, duplicateResult, emptyRead, isRejection, prepareAppend, producerBatches,
 } from './log.js';
 import { checkLogConfig, type LogConfig } from './log-config.js';
+import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerStateManager } from './producer-state.js';
 
 interface StoredBatch { base: number; last: number; maxTs: number; bytes: Buffer; appendMs: number }
 
@@ -27,6 +29,8 @@ export class MemoryLog implements Log {
   private nextOffset: number;
   private readonly listeners: AppendListener[] = [];
   private closed = false;
+  /** Idempotent producers' sequences and recent batches (producer-state.ts). */
+  readonly producerState = new ProducerStateManager();
   leaderEpoch = -1;
 
   constructor(private config: LogConfig, startOffset = 0) {
@@ -46,6 +50,10 @@ export class MemoryLog implements Log {
     if (records.length > this.config.segmentBytes) return ErrorCode.RECORD_LIST_TOO_LARGE;
     const p = prepareAppend(records, nowMs, this.config, this.nextOffset, origin, this.leaderEpoch);
     if (isRejection(p)) return p.error;
+    const pbs = producerBatches(p);
+    const check = checkProducers(this.producerState, pbs, origin);
+    if (check?.kind === 'reject') return check.error;
+    if (check?.kind === 'duplicate') return duplicateResult(check.batch, this.config, this._logStartOffset, Promise.resolve());
     let offset = p.baseOffset;
     for (const b of p.batches) {
       const bytes = Buffer.from(records.subarray(b.position, b.position + b.size));
@@ -54,6 +62,7 @@ export class MemoryLog implements Log {
       offset = last + 1;
     }
     this.nextOffset = offset;
+    this.producerState.apply(pbs);
     for (const l of this.listeners) l(this.nextOffset);
     return {
       baseOffset: p.baseOffset, lastOffset: p.lastOffset, logAppendTimeMs: p.logAppendTimeMs,
@@ -122,6 +131,7 @@ export class MemoryLog implements Log {
       while (this.batches.length > 1 && excess >= this.batches[0]!.bytes.length) { excess -= this.batches[0]!.bytes.length; drop(); }
     }
     if (this.batches.length > 0 && this.batches[0]!.base > this._logStartOffset) this._logStartOffset = this.batches[0]!.base;
+    this.producerState.expire(nowMs, this.config.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS);
     return result;
   }
 

@@ -12,6 +12,7 @@
  *   00000000000000000000.index
  *   00000000000000000000.timeindex
  *   00000000000000052312.log …      named by their base offset, 20 digits
+ *   00000000000000052312.snapshot   producer state as of that offset (producer-state.ts)
  *   log-start-offset          decimal text + "\n": first offset visible to clients
  *   recovery-point            decimal text + "\n": every byte below this offset,
  *                             and the index entries for it, were fsynced
@@ -39,6 +40,18 @@
  * after its last index entry is scanned — and the log is truncated at the
  * first bad batch, dropping any later segment. An I/O error takes the log
  * offline: appends and reads then return KAFKA_STORAGE_ERROR.
+ *
+ * Producer state (idempotence, rules in producer-state.ts): every client
+ * append is checked against it before anything is written, and recorded
+ * after the write; a duplicate is answered with the original offsets. It is
+ * snapshotted to `<offset>.snapshot` when a segment rolls (offset = the new
+ * segment's base; the file is fsynced with the roll) and on close (offset =
+ * the log end, fsynced). On open, snapshots above the recovered log end are
+ * deleted, the newest readable one is loaded, and the batches from its offset
+ * to the log end are replayed from their 61-byte headers (no decompression);
+ * without a snapshot, from the first segment. So after a clean close nothing
+ * is replayed, and after a crash only the active segment is. Snapshots go
+ * with their segment, and once the recovery point passes a newer one.
  */
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -46,12 +59,20 @@ import { assert } from '../common/assert.js';
 import { ErrorCode } from '../common/error-codes.js';
 import { logger, type Logger } from '../common/logger.js';
 import { findMaxTimestampRecord, findRecordByTimestamp, type OffsetAndTimestamp } from '../protocol/record-batch/records.js';
-import { lastOffset as batchLastOffset, maxTimestamp as batchMaxTimestamp } from '../protocol/record-batch/record-batch-header.js';
-import { DELETED_SUFFIX, LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, fsyncDir, parseSegmentName, writeFileAtomicSync, RECOVERY_POINT_FILE } from './files.js';
+import {
+  baseSequence as batchBaseSequence, isControl as batchIsControl, lastOffset as batchLastOffset,
+  lastOffsetDelta as batchLastOffsetDelta, maxTimestamp as batchMaxTimestamp, producerEpoch as batchProducerEpoch,
+  producerId as batchProducerId, readInt64,
+} from '../protocol/record-batch/record-batch-header.js';
+import {
+  DELETED_SUFFIX, LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, RECOVERY_POINT_FILE,
+  fsyncDir, fsyncFile, parseSegmentName, segmentPath, writeBytesAtomicSync, writeFileAtomicSync,
+} from './files.js';
 import {
   type AppendListener, type AppendOrigin, type AppendResult, type Log, type ReadResult, type RetentionResult,
-  emptyRead, isRejection, prepareAppend,
+  checkProducers, duplicateResult, emptyRead, isRejection, prepareAppend, producerBatches,
 } from './log.js';
+import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerStateManager, SNAPSHOT_SUFFIX } from './producer-state.js';
 import { DEFAULT_TAIL_CACHE_BYTES, checkLogConfig, type LogConfig } from './log-config.js';
 import { MAX_RELATIVE_OFFSET, Segment, type SegmentStats } from './segment.js';
 import { TailCache } from './tail-cache.js';
@@ -79,6 +100,12 @@ export interface LogStats extends SegmentStats {
   appendedBytes: number;
   rolls: number;
   cacheReads: number;
+  /** Idempotent retries answered with the original offsets, nothing written. */
+  duplicateAppends: number;
+  /** Appends refused by the producer-state rules (sequence or epoch). */
+  producerRejections: number;
+  /** Batch headers replayed into the producer state on open. */
+  producerBatchesReplayed: number;
 }
 
 function readOffsetFile(path: string): number | null {
@@ -107,7 +134,14 @@ export class PartitionLog implements Log {
   private flushTimer: NodeJS.Timeout | null = null;
   private failure: Error | null = null;
   private closed = false;
-  readonly stats: LogStats = { appends: 0, appendedBytes: 0, rolls: 0, cacheReads: 0, fdatasyncs: 0, diskReads: 0, diskReadBytes: 0 };
+  readonly stats: LogStats = {
+    appends: 0, appendedBytes: 0, rolls: 0, cacheReads: 0, fdatasyncs: 0, diskReads: 0, diskReadBytes: 0,
+    duplicateAppends: 0, producerRejections: 0, producerBatchesReplayed: 0,
+  };
+  /** Idempotent producers' sequences and recent batches (producer-state.ts). */
+  readonly producerState = new ProducerStateManager();
+  /** Offsets of the `<offset>.snapshot` files on disk, ascending. */
+  private snapshots: number[] = [];
   leaderEpoch = -1;
 
   private constructor(readonly dir: string, config: LogConfig) {
@@ -252,6 +286,86 @@ export class PartitionLog implements Log {
     if (persistedStart !== this._logStartOffset) this.persistLogStartOffset();
     this.active.initRollBase(nowMs);
     this.checkInvariants();
+    this.loadProducerState(names);
+  }
+
+  /**
+   * Producer state on open: the newest valid snapshot at or below the log
+   * end, then the batch headers from its offset on (see the top).
+   */
+  private loadProducerState(names: string[]): void {
+    const end = this.nextOffset;
+    const found: number[] = [];
+    for (const name of names) {
+      const off = parseSegmentName(name, SNAPSHOT_SUFFIX);
+      if (off === null) continue;
+      // Written for data that did not survive recovery.
+      if (off > end) fs.rmSync(join(this.dir, name), { force: true });
+      else found.push(off);
+    }
+    found.sort((a, b) => a - b);
+    let from = this.segments[0]!.baseOffset;
+    while (found.length > 0) {
+      const off = found[found.length - 1]!;
+      const path = segmentPath(this.dir, off, SNAPSHOT_SUFFIX);
+      const problem = this.producerState.load(fs.readFileSync(path), off);
+      if (problem === null) { from = off; break; }
+      this.log.warn({ snapshot: off, problem }, 'ignoring damaged producer snapshot');
+      fs.rmSync(path, { force: true });
+      found.pop();
+    }
+    this.snapshots = found;
+    if (from < end) this.replayProducers(from);
+  }
+
+  /** Record the producer batches of [from, log end) from their headers, unchecked. */
+  private replayProducers(from: number): void {
+    for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      if (seg.nextOffset <= from) continue;
+      seg.scan(from > seg.baseOffset ? seg.offsetIndex.lookupPosition(from) : 0, (buf, at) => {
+        const base = readInt64(buf, at);
+        const delta = batchLastOffsetDelta(buf, at);
+        if (base + delta < from) return true;
+        const producerId = batchProducerId(buf, at);
+        if (producerId >= 0 && !batchIsControl(buf, at)) {
+          this.producerState.update({
+            producerId, producerEpoch: batchProducerEpoch(buf, at), baseSequence: batchBaseSequence(buf, at),
+            lastOffsetDelta: delta, firstOffset: base, timestamp: batchMaxTimestamp(buf, at),
+          });
+          this.stats.producerBatchesReplayed++;
+        }
+        return true;
+      });
+    }
+  }
+
+  /**
+   * Write the producer state as of `offset` (the log end) to
+   * `<offset>.snapshot`; fsynced now when `sync`, else by the caller.
+   */
+  private writeSnapshot(offset: number, sync: boolean): string {
+    assert(offset === this.nextOffset, `snapshot at ${offset}, log end ${this.nextOffset}`);
+    const path = segmentPath(this.dir, offset, SNAPSHOT_SUFFIX);
+    writeBytesAtomicSync(path, this.producerState.encode(offset), sync);
+    if (this.snapshots[this.snapshots.length - 1] !== offset) this.snapshots.push(offset);
+    return path;
+  }
+
+  /** Delete the snapshots older than the newest one at or below the recovery point: recovery never needs them. */
+  private pruneSnapshots(): void {
+    let keep = -1;
+    for (let i = 0; i < this.snapshots.length && this.snapshots[i]! <= this.recoveryPoint; i++) keep = i;
+    if (keep <= 0) return;
+    for (const off of this.snapshots.splice(0, keep)) fs.rmSync(segmentPath(this.dir, off, SNAPSHOT_SUFFIX), { force: true });
+  }
+
+  /** Delete the snapshot named like a deleted segment. */
+  private deleteSnapshot(offset: number): void {
+    const i = this.snapshots.indexOf(offset);
+    if (i < 0) return;
+    this.snapshots.splice(i, 1);
+    fs.rmSync(segmentPath(this.dir, offset, SNAPSHOT_SUFFIX), { force: true });
   }
 
   private watch(seg: Segment): void {
@@ -274,6 +388,18 @@ export class PartitionLog implements Log {
       this.log.debug({ error: p.error, reason: p.reason }, 'append rejected');
       return p.error;
     }
+    const pbs = producerBatches(p);
+    const check = checkProducers(this.producerState, pbs, origin);
+    if (check?.kind === 'reject') {
+      this.stats.producerRejections++;
+      this.log.debug({ error: check.error, reason: check.reason }, 'append rejected');
+      return check.error;
+    }
+    if (check?.kind === 'duplicate') {
+      this.stats.duplicateAppends++;
+      // The original may still be waiting for its fdatasync: a new round covers it.
+      return duplicateResult(check.batch, this.config, this._logStartOffset, this.config.flush.kind === 'group' ? this.durableAfterWrite(this.active) : RESOLVED);
+    }
     let seg = this.active;
     try {
       if (this.shouldRoll(seg, records.length, p.lastOffset, nowMs)) seg = this.roll(nowMs);
@@ -284,6 +410,7 @@ export class PartitionLog implements Log {
     }
     this.cache.append(records, p.batches, p.baseOffset);
     this.nextOffset = p.lastOffset + 1;
+    this.producerState.apply(pbs);
     this.stats.appends++;
     this.stats.appendedBytes += records.length;
     for (const l of this.listeners) {
@@ -316,12 +443,13 @@ export class PartitionLog implements Log {
   /** Start a new active segment at the log end; sync the old one in the background. */
   private roll(nowMs: number): Segment {
     const old = this.active;
+    const snapshot = this.writeSnapshot(this.nextOffset, false);
     const seg = Segment.create(this.dir, this.nextOffset, nowMs, this.stats);
     this.watch(seg);
     this.segments.push(seg);
     this.stats.rolls++;
     this.log.info({ segment: seg.baseOffset, previous: old.baseOffset, previousBytes: old.size }, 'rolled segment');
-    this.addBarrier(Promise.all([old.finalize(), fsyncDir(this.dir)]).then(() => {
+    this.addBarrier(Promise.all([old.finalize(), fsyncFile(snapshot).then(() => fsyncDir(this.dir))]).then(() => {
       if (this.closed || this.failure) return;
       this.setRecoveryPoint(seg.baseOffset);
     }));
@@ -339,6 +467,7 @@ export class PartitionLog implements Log {
     if (offset <= this.recoveryPoint && !force) return;
     this.recoveryPoint = Math.max(this.recoveryPoint, offset);
     writeFileAtomicSync(join(this.dir, RECOVERY_POINT_FILE), `${offset}\n`);
+    this.pruneSnapshots();
   }
 
   private goOffline(err: Error): void {
@@ -519,6 +648,7 @@ export class PartitionLog implements Log {
         this.persistLogStartOffset();
         this.cache.dropBelow(this._logStartOffset);
       }
+      this.producerState.expire(nowMs, this.config.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS);
     } catch (e) {
       this.goOffline(e as Error);
     }
@@ -532,6 +662,7 @@ export class PartitionLog implements Log {
     const seg = this.segments.shift()!;
     const size = seg.size;
     seg.delete();
+    this.deleteSnapshot(seg.baseOffset);
     this.log.info({ segment: seg.baseOffset, bytes: size, reason, largestTimestamp: seg.largestTimestamp }, 'deleted segment');
     return size;
   }
@@ -596,6 +727,8 @@ export class PartitionLog implements Log {
     try {
       if (!this.failure) {
         await this.flushTo(true);
+        this.writeSnapshot(this.nextOffset, true);
+        this.pruneSnapshots();
         await fsyncDir(this.dir);
       }
     } catch (e) {
