@@ -7,6 +7,9 @@ import { addBrokerOptions, brokerConfigFromOptions, ConfigError } from './config
 import { startBroker } from './broker.js';
 import { logger } from './common/logger.js';
 import { registerLoadCommand } from './load/load-command.js';
+import { registerTopicsCommand } from './cli/topics-command.js';
+import { registerProduceCommand } from './cli/produce-command.js';
+import { registerConsumeCommand } from './cli/consume-command.js';
 
 const program = new Command('millrace')
   .description('Millrace: an Apache Kafka-compatible event streaming broker, load generator and benchmark suite')
@@ -45,6 +48,9 @@ addBrokerOptions(
 });
 
 registerLoadCommand(program);
+registerTopicsCommand(program);
+registerProduceCommand(program);
+registerConsumeCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`millrace: ${err.message}\n`);
