@@ -24,7 +24,7 @@ interface ChartSpec {
 
 const W = 820;
 const H = 280;
-const M = { left: 70, right: 20, top: 34, bottom: 44 };
+const M = { left: 70, right: 44, top: 34, bottom: 44 };
 
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

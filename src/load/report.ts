@@ -101,5 +101,5 @@ export function formatProgress(p: SeriesPoint, totals: { produced: number; consu
     const filled = Math.round(frac * width);
     parts.push(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${f(frac * 100, 0)}%`);
   }
-  return parts.join(' | ');
+  return `${parts[0]} ${parts.slice(1).join(' | ')}`;
 }
