@@ -17,11 +17,12 @@
  *   rateSearchStepSeconds     length of each step of the producerRate = 0 search (default 5)
  *   consumerBacklogSizeGB     not supported (must be 0)
  *
- * producerRate = 0: short producer-only steps at doubling rates, from 10,000
- * records/s (scaled down for large messages), until the achieved rate falls
- * below 95% of the target or publish p99 explodes (above 10× the first
- * step's and 50 ms); one refining step at 1.4× the best; then the test runs at
- * the best sustained rate.
+ * producerRate = 0: short steps (producers and consumers, as in the test) at
+ * doubling rates from 10,000 records/s (scaled down for large messages),
+ * until the achieved rate falls below 95% of the target or publish or
+ * end-to-end p99 explodes (above 10× the first step's and 50 ms); one
+ * refining step at 1.4× the best; then the test runs at the best sustained
+ * rate.
  */
 import { readFileSync } from 'node:fs';
 import { LoadOptionsError, normalizeLoadOptions, type KeySpec, type LoadOptions } from './load-options.js';
@@ -135,15 +136,18 @@ async function findMaxRate(o: LoadOptions, topics: string[], w: Workload, hooks:
   let baseP99 = 0;
   let best = 0;
   let failedAt = 0;
+  let baseE2eP99 = 0;
+  // Steps run like the test (consumers included: on a small machine they compete for the same CPU).
   const step = async (r: number): Promise<boolean> => {
-    const res = await runPlan({ ...o, mode: 'produce', rate: r, durationMs: w.rateSearchStepMs, records: null, warmupMs: 0, quiet: true }, topics, hooks);
+    const res = await runPlan({ ...o, rate: r, durationMs: w.rateSearchStepMs, records: null, warmupMs: 0, quiet: true }, topics, hooks);
     const achieved = res.produce?.recordsPerSec ?? 0;
     const p99 = res.produce?.latency.p99Ms ?? Infinity;
+    const e2eP99 = res.consume ? res.consume.latency.p99Ms : 0;
     steps.push({ rate: r, achieved: Math.round(achieved), p99Ms: p99 });
-    if (baseP99 === 0) baseP99 = p99;
-    const exploded = p99 > Math.max(10 * baseP99, 50);
+    if (baseP99 === 0) { baseP99 = p99; baseE2eP99 = e2eP99; }
+    const exploded = p99 > Math.max(10 * baseP99, 50) || (res.consume !== null && e2eP99 > Math.max(10 * baseE2eP99, 50));
     const kept = achieved >= 0.95 * r && !exploded && res.ok && !res.interrupted;
-    say(`${r} rec/s → ${Math.round(achieved)} rec/s, publish p99 ${p99.toFixed(2)} ms: ${kept ? 'sustained' : exploded ? 'latency exploded' : 'not sustained'}`);
+    say(`${r} rec/s → ${Math.round(achieved)} rec/s, publish p99 ${p99.toFixed(2)} ms${res.consume ? `, e2e p99 ${e2eP99.toFixed(2)} ms` : ''}: ${kept ? 'sustained' : exploded ? 'latency exploded' : 'not sustained'}`);
     return kept;
   };
   for (let i = 0; i < 14; i++) {
