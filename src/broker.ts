@@ -37,6 +37,11 @@ export interface Broker {
   readonly engine: Engine;
   /** Flushes and closes every log, then the listener. */
   stop(): Promise<void>;
+  /** TEST HOOKS (fault injection for tests only; see KafkaServer.dropConnections). */
+  readonly testHooks: {
+    /** Destroy every client connection now; returns how many. */
+    dropConnections(): number;
+  };
 }
 
 export type BrokerOptions = Partial<Omit<BrokerConfig, 'sources'>>;
@@ -137,6 +142,7 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
     get config() { return config; },
     shardCount: shards.length,
     engine,
+    testHooks: { dropConnections: () => server.dropConnections() },
     stop() {
       stopped ??= (async () => {
         purgatory.releaseAll();

@@ -35,6 +35,18 @@ export class KafkaServer {
     return this.connections.size;
   }
 
+  /**
+   * TEST HOOK (fault injection; the broker never calls it): destroy every
+   * client socket at once, without a FIN-then-drain, as a network failure or
+   * a broker-side reset would. Requests already dispatched still complete on
+   * their shards; their responses are lost. Returns how many were dropped.
+   */
+  dropConnections(): number {
+    const n = this.connections.size;
+    for (const c of this.connections) c.destroy();
+    return n;
+  }
+
   /** Stops accepting, then closes every connection. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -35,6 +35,11 @@ export class InlineShard implements Shard {
     await plog.delete();
   }
 
+  /** The open log of a partition (tests and tools; shard thread only). */
+  partitionLog(key: PartitionKey): PartitionLog | undefined {
+    return this.logs.get(key);
+  }
+
   updatePartitionConfig(key: PartitionKey, config: LogConfig): void {
     this.logs.get(key)?.updateConfig(config);
   }
