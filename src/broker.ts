@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { ClusterMetadata, type TopicInfo } from './cluster/cluster-metadata.js';
 import { removeOrphanPartitionDirs } from './shard/partition-dirs.js';
 import { defaultBrokerConfig, type BrokerConfig } from './config/broker-config.js';
-import { logger } from './common/logger.js';
+import { logger, type Logger } from './common/logger.js';
 import { GroupCoordinator } from './coordinator/group-coordinator.js';
 import { OffsetStore } from './coordinator/offset-store.js';
 import { ProducerIdManager } from './coordinator/producer-id-manager.js';
@@ -19,6 +19,8 @@ import type { BrokerServices } from './handlers/services.js';
 import { Dispatcher } from './network/dispatcher.js';
 import { FetchPurgatory } from './network/fetch-purgatory.js';
 import { KafkaServer } from './network/server.js';
+import { BrokerMetrics } from './metrics/broker-metrics.js';
+import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js';
 import { Engine } from './shard/engine.js';
 import { InlineShard } from './shard/inline-shard.js';
 import type { Shard } from './shard/shard.js';
@@ -35,6 +37,10 @@ export interface Broker {
   readonly shardCount: number;
   /** The engine (partition → shard routing); exposed for tests and tooling. */
   readonly engine: Engine;
+  /** Port of the /metrics and /health endpoint; null when metrics are off. */
+  readonly metricsPort: number | null;
+  /** The metrics (null when off). */
+  readonly metrics: BrokerMetrics | null;
   /** Flushes and closes every log, then the listener. */
   stop(): Promise<void>;
   /** TEST HOOKS (fault injection for tests only; see KafkaServer.dropConnections). */
@@ -51,7 +57,22 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const log = logger.child({ component: 'broker' });
+  const { sources: configSources, ...configValues } = config;
+  log.info({ config: configValues, setBy: configSources ?? {} }, 'starting broker');
+  // The health endpoint comes up first, so the recovery below is observable (503 until serving).
+  const metrics = config.metricsPort !== null ? new BrokerMetrics() : null;
+  const metricsServer = metrics ? await startMetricsServer(metrics, config.host, config.metricsPort!, log) : null;
+  try {
+    return await composeBroker(config, dataDir, log, metrics, metricsServer);
+  } catch (err) {
+    await metricsServer?.close();
+    throw err;
+  }
+}
 
+async function composeBroker(
+  config: BrokerConfig, dataDir: string, log: Logger, metrics: BrokerMetrics | null, metricsServer: MetricsServer | null,
+): Promise<Broker> {
   const metadata = await ClusterMetadata.open(dataDir, config);
   const producerIds = await ProducerIdManager.open(dataDir);
   // --shards 0: partitions run inline on this thread; otherwise one worker thread per shard.
@@ -63,15 +84,26 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
   engine.onData((key) => purgatory.wake(key));
 
   const logConfigFor = (topic: TopicInfo): LogConfig => ({ ...metadata.effectiveLogConfig(topic), flush: config.flush });
+  let onPartitionOpened = (): void => {};
   const openTopic = async (t: TopicInfo, fromPartition = 0, hints?: Map<string, RecoveryHints>): Promise<void> => {
     const opens: Promise<void>[] = [];
     for (let p = fromPartition; p < t.partitions; p++) {
-      opens.push(engine.openPartition(t.name, t.topicId, p, metadata.shardOf(t.name, p)!, logConfigFor(t), hints?.get(engine.partitionDir(t.name, p))));
+      opens.push(engine.openPartition(t.name, t.topicId, p, metadata.shardOf(t.name, p)!, logConfigFor(t), hints?.get(engine.partitionDir(t.name, p))).then(() => onPartitionOpened()));
     }
     await Promise.all(opens);
   };
   await removeOrphanPartitionDirs(dataDir, metadata);
   const existing = metadata.topics();
+  // Start-up recovery: /health answers 503 "recovering" until every partition is open.
+  const recoveryStartedMs = Date.now();
+  const partitionsToOpen = existing.reduce((n, t) => n + t.partitions, 0);
+  if (metrics) {
+    metrics.state = 'recovering';
+    metrics.partitionsToOpen = partitionsToOpen;
+    onPartitionOpened = () => { metrics.partitionsOpened++; };
+  }
+  // Test hook: a slow start-up recovery (per topic), to observe /health during it.
+  const testOpenDelayMs = Number(process.env.MILLRACE_TEST_OPEN_DELAY_MS ?? 0);
   // The pre-scan pays only with cores to spare beyond the shards, which recover their partitions in parallel
   // themselves (measured: bench/recovery-pool.ts); MILLRACE_RECOVERY_POOL_MIN_BYTES forces a threshold.
   const poolMinBytes = process.env.MILLRACE_RECOVERY_POOL_MIN_BYTES !== undefined
@@ -79,7 +111,12 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
     : availableParallelism() > shards.length ? DEFAULT_POOL_MIN_BYTES : Infinity;
   const recoveryHints = await verifyPartitionsInParallel(
     existing.flatMap((t) => Array.from({ length: t.partitions }, (_, p) => engine.partitionDir(t.name, p))), poolMinBytes);
-  for (const t of existing) await openTopic(t, 0, recoveryHints);
+  for (const t of existing) {
+    if (testOpenDelayMs > 0) await new Promise((r) => setTimeout(r, testOpenDelayMs));
+    await openTopic(t, 0, recoveryHints);
+  }
+  onPartitionOpened = () => {};
+  log.info({ partitions: partitionsToOpen, durationMs: Date.now() - recoveryStartedMs }, 'partitions opened');
 
   const report = (what: string) => (err: Error) => log.error({ err: err.message }, what);
   // Partitions of a topic become routable only once their logs are open; handlers await this before answering.
@@ -91,6 +128,7 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
   metadata.on('topicCreated', (t) => track(t.name, openTopic(t)));
   metadata.on('partitionsCreated', (t, previous) => track(t.name, openTopic(t, previous)));
   metadata.on('topicDeleted', (t) => {
+    metrics?.topicDeleted(t.name);
     track(t.name, (async () => { for (let p = 0; p < t.partitions; p++) await engine.deletePartition(t.name, p); })());
   });
   metadata.on('configChanged', (t) => engine.updateConfig(t.name, t.partitions, logConfigFor(t)));
@@ -123,16 +161,21 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
       await opening.get(name);
     },
     topicReady: async (name) => { await opening.get(name); },
+    traffic: metrics,
   };
   registry = new HandlerRegistry(createHandlers(services));
-  const server = new KafkaServer(new Dispatcher(registry), {
+  const server = new KafkaServer(new Dispatcher(registry, metrics), {
     maxFrameBytes: config.socketRequestMaxBytes,
     maxInFlightRequests: 64,
     maxPendingWriteBytes: 64 * 1024 * 1024,
   }, log, engine);
   const port = await server.listen(config.port, config.host);
   config = { ...config, port, advertisedPort: config.advertisedPort || port };
-  log.info({ host: config.host, port, dataDir, shards: shards.length, flush: config.flush }, 'broker started');
+  log.info({ host: config.host, port, dataDir, shards: shards.length, flush: config.flush, metricsPort: metricsServer?.port ?? null }, 'broker started');
+  if (metrics) {
+    metrics.attach({ engine, server, groups, purgatory });
+    metrics.state = 'serving';
+  }
 
   let stopped: Promise<void> | null = null;
   return {
@@ -142,9 +185,12 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
     get config() { return config; },
     shardCount: shards.length,
     engine,
+    metricsPort: metricsServer?.port ?? null,
+    metrics,
     testHooks: { dropConnections: () => server.dropConnections() },
     stop() {
       stopped ??= (async () => {
+        if (metrics) metrics.state = 'stopping';
         purgatory.releaseAll();
         await server.close();
         await groupsLoaded;
@@ -152,6 +198,7 @@ export async function startBroker(options: BrokerOptions | BrokerConfig = {}): P
         await engine.close();
         await producerIds.close();
         await metadata.close();
+        await metricsServer?.close();
         log.info('broker stopped');
       })();
       return stopped;

@@ -25,6 +25,9 @@ export function fetchHandler(s: BrokerServices) {
         const { responses, bytes, error, keys } = await readAll(s, req);
         const remainingMs = deadline - Date.now();
         if (bytes >= Math.max(1, req.minBytes) || error || remainingMs <= 0 || keys.length === 0) {
+          if (s.traffic && bytes > 0) {
+            for (const t of responses) for (const p of t.partitions) if (p.records) s.traffic.fetched(t.topic, p.records);
+          }
           return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
         }
         await s.purgatory.wait(keys, remainingMs);

@@ -38,6 +38,7 @@ export function produceHandler(s: BrokerServices) {
           const fill = (o: ProduceOutcome): void => {
             Object.assign(out, { errorCode: o.errorCode, baseOffset: o.baseOffset, logAppendTimeMs: o.logAppendTimeMs, logStartOffset: o.logStartOffset });
             if (o.errorCode !== ErrorCode.NONE) failed = true;
+            else if (s.traffic && p.records) s.traffic.produced(t.name, p.records);
           };
           const route = s.engine.route(t.name, p.index);
           if (!validAcks) fill(errorOutcome(ErrorCode.INVALID_REQUIRED_ACKS));

@@ -5,6 +5,17 @@ import type { ProducerIdManager } from '../coordinator/producer-id-manager.js';
 import type { FetchPurgatory } from '../network/fetch-purgatory.js';
 import type { Engine } from '../shard/engine.js';
 
+/**
+ * Per-topic traffic counters (metrics). Called once per partition per
+ * request with the record batches as they are; null when metrics are off.
+ */
+export interface TrafficObserver {
+  /** Batches appended to a partition of `topic`. */
+  produced(topic: string, records: Buffer): void;
+  /** Batches returned from a partition of `topic`. */
+  fetched(topic: string, records: Buffer | readonly Buffer[]): void;
+}
+
 /** What handlers use; built once by the broker (dispatcher thread). */
 export interface BrokerServices {
   readonly config: BrokerConfig;
@@ -21,4 +32,6 @@ export interface BrokerServices {
   autoCreateTopic(name: string): Promise<void>;
   /** Resolves once the topic's partitions are open (or deleted) after a create/delete/add-partitions. */
   topicReady(name: string): Promise<void>;
+  /** Traffic metrics; null when metrics are off. */
+  readonly traffic?: TrafficObserver | null;
 }

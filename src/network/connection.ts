@@ -38,6 +38,13 @@ export interface Admission {
   whenRelieved(resume: () => void): void;
 }
 
+/** The client id of a request header (v1+: int16 length, UTF-8), if the bytes hold one; for error logs. */
+function clientIdOf(body: Buffer | undefined): string | undefined {
+  if (!body || body.length < 10) return undefined;
+  const n = body.readInt16BE(8);
+  return n >= 0 && 10 + n <= body.length ? body.toString('utf8', 10, 10 + n) : undefined;
+}
+
 export class Connection implements ConnectionHooks {
   readonly remoteAddress: string;
   private readonly decoder: FrameDecoder;
@@ -141,7 +148,8 @@ export class Connection implements ConnectionHooks {
     const expected = err instanceof ProtocolDecodeError || err instanceof RequestRejectedError || err instanceof FrameTooLargeError || err instanceof RangeError;
     const apiKey = body && body.length >= 4 ? body.readInt16BE(0) : undefined;
     const apiVersion = body && body.length >= 4 ? body.readInt16BE(2) : undefined;
-    const fields = { conn: this.remoteAddress, apiKey, apiVersion, err: err instanceof Error ? err.message : String(err) };
+    const fields = { conn: this.remoteAddress, clientId: clientIdOf(body), apiKey, apiVersion, err: err instanceof Error ? err.message : String(err) };
+    this.dispatcher.observer?.requestFailed(apiKey, expected);
     if (expected) this.log.warn(fields, 'closing connection: bad request');
     else this.log.error({ ...fields, stack: err instanceof Error ? err.stack : undefined }, 'closing connection: request failed');
     this.closeConnection('bad request');

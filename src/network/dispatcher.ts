@@ -14,6 +14,17 @@ import { Reader } from '../protocol/primitives/index.js';
 import { NO_RESPONSE, type HandlerResult, type RequestContext } from '../handlers/handler.js';
 import type { HandlerRegistry } from '../handlers/registry.js';
 
+/**
+ * Metrics hooks (the broker passes one only when metrics are on, so a broker
+ * without metrics does no timing at all). `requestDone` is called once per
+ * answered request with the time from dispatch to the encoded response.
+ */
+export interface RequestObserver {
+  requestDone(apiKey: number, durationMs: number): void;
+  /** A request that closed its connection (malformed, unsupported, or its handler failed). */
+  requestFailed(apiKey: number | undefined, expected: boolean): void;
+}
+
 export class RequestRejectedError extends Error {
   override name = 'RequestRejectedError';
 }
@@ -28,7 +39,7 @@ export interface ConnectionHooks {
 export type DispatchResult = Buffer[] | null | Promise<Buffer[] | null>;
 
 export class Dispatcher {
-  constructor(private readonly registry: HandlerRegistry) {}
+  constructor(private readonly registry: HandlerRegistry, readonly observer: RequestObserver | null = null) {}
 
   dispatch(body: Buffer, conn: ConnectionHooks): DispatchResult {
     if (body.length < 8) throw new RequestRejectedError(`request of ${body.length} bytes is shorter than a header`);
@@ -58,8 +69,16 @@ export class Dispatcher {
       handler.api.writeResponse(w, apiVersion, result);
       return finishFrame(w);
     };
+    const obs = this.observer;
+    const startedMs = obs ? performance.now() : 0;
     const result = handler.handle(request, ctx);
-    return result instanceof Promise ? result.then(encode) : encode(result);
+    if (!obs) return result instanceof Promise ? result.then(encode) : encode(result);
+    const done = (r: HandlerResult<unknown>): Buffer[] | null => {
+      const frame = encode(r);
+      obs.requestDone(apiKey, performance.now() - startedMs);
+      return frame;
+    };
+    return result instanceof Promise ? result.then(done) : done(result);
   }
 
   private unsupportedApiVersions(correlationId: number): Buffer[] {

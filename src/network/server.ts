@@ -35,6 +35,11 @@ export class KafkaServer {
     return this.connections.size;
   }
 
+  /** Connections accepted since start (metrics). */
+  get acceptedCount(): number {
+    return this.nextConnectionId - 1;
+  }
+
   /**
    * TEST HOOK (fault injection; the broker never calls it): destroy every
    * client socket at once, without a FIN-then-drain, as a network failure or

@@ -19,7 +19,7 @@
  *   DELETE_RECORDS reqId u32, errorCode i32, lowWatermark f64
  *   DATA           handle u32
  *
- * Control messages (open/delete partition, config, retention, close) are
+ * Control messages (open/delete partition, config, retention, stats, close) are
  * rare and go through postMessage instead.
  */
 export const Op = {
@@ -41,7 +41,8 @@ export type ControlRequest =
   | { id: number; kind: 'delete'; handle: number }
   | { id: number; kind: 'config'; handle: number; config: unknown }
   | { id: number; kind: 'retention'; nowMs: number }
+  | { id: number; kind: 'stats' }
   | { id: number; kind: 'close' }
   | { id: number; kind: 'crash' };
 
-export type ControlReply = { id: number; ok: true } | { id: number; ok: false; error: string };
+export type ControlReply = { id: number; ok: true; value?: unknown } | { id: number; ok: false; error: string };

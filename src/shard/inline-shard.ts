@@ -4,10 +4,11 @@
  */
 import { ErrorCode } from '../common/error-codes.js';
 import { logger } from '../common/logger.js';
+import { fsyncSnapshot } from '../storage/fsync-stats.js';
 import type { LogConfig } from '../storage/log-config.js';
 import { PartitionLog, type RecoveryHints } from '../storage/partition-log.js';
 import type {
-  FetchOp, FetchOutcome, MaybePromise, PartitionKey, PartitionOffsets, ProduceOp, ProduceOutcome, Shard, TimestampOffset,
+  FetchOp, FetchOutcome, MaybePromise, PartitionKey, PartitionOffsets, ProduceOp, ProduceOutcome, Shard, ShardStats, TimestampOffset,
 } from './shard.js';
 
 const MAX_TIMESTAMP = -3;
@@ -100,6 +101,13 @@ export class InlineShard implements Shard {
 
   applyRetention(nowMs: number): void {
     for (const plog of this.logs.values()) plog.applyRetention(nowMs);
+  }
+
+  stats(): ShardStats {
+    const partitions = [...this.logs].map(([key, plog]) => ({
+      key, sizeBytes: plog.sizeBytes, logStartOffset: plog.logStartOffset, logEndOffset: plog.logEndOffset, segments: plog.segmentCount,
+    }));
+    return { partitions, fsync: fsyncSnapshot() };
   }
 
   async close(): Promise<void> {

@@ -198,7 +198,7 @@ async function loop(): Promise<void> {
 parentPort!.on('message', (req: ControlRequest) => {
   const done = (p: Promise<unknown> | unknown): void => {
     Promise.resolve(p).then(
-      () => parentPort!.postMessage({ id: req.id, ok: true } satisfies ControlReply),
+      (value) => parentPort!.postMessage({ id: req.id, ok: true, value } satisfies ControlReply),
       (err: Error) => parentPort!.postMessage({ id: req.id, ok: false, error: err.message } satisfies ControlReply),
     );
   };
@@ -220,6 +220,8 @@ parentPort!.on('message', (req: ControlRequest) => {
     }
     case 'retention':
       return done(shard.applyRetention(req.nowMs));
+    case 'stats':
+      return done(shard.stats());
     case 'close':
       running = false;
       return done(shard.close());

@@ -9,6 +9,7 @@
  * from one connection in order.
  */
 import type { ErrorCode } from '../common/error-codes.js';
+import type { FsyncSnapshot } from '../storage/fsync-stats.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { RecoveryHints } from '../storage/partition-log.js';
 
@@ -64,6 +65,38 @@ export interface TimestampOffset {
   timestamp: number;
 }
 
+/** One partition's log, for metrics and tools. */
+export interface PartitionStat {
+  key: PartitionKey;
+  sizeBytes: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  segments: number;
+}
+
+/** What a shard reports when asked (metrics scrapes; off the hot path). */
+export interface ShardStats {
+  partitions: PartitionStat[];
+  /** fsync latency on the shard's thread. */
+  fsync: FsyncSnapshot;
+}
+
+/** Requests queued at a worker shard, read synchronously on the dispatcher thread (metrics). */
+export interface ShardQueueStats {
+  /** Sent to the worker and not yet completed, by op. */
+  produce: number;
+  fetch: number;
+  other: number;
+  /** Waiting for inbound ring space (backpressure). */
+  overflowRequests: number;
+  overflowBytes: number;
+  inboundUsedBytes: number;
+  inboundCapacityBytes: number;
+  outboundUsedBytes: number;
+  outboundCapacityBytes: number;
+  restarts: number;
+}
+
 export interface Shard {
   readonly id: number;
   openPartition(key: PartitionKey, dir: string, config: LogConfig, hints?: RecoveryHints): Promise<void>;
@@ -78,6 +111,10 @@ export interface Shard {
   /** Registers the listener told when a partition has new data (wakes long-poll fetches). */
   onData(listener: (key: PartitionKey) => void): void;
   applyRetention(nowMs: number): MaybePromise<void>;
+  /** Partition sizes and offsets and fsync latency (metrics). */
+  stats(): MaybePromise<ShardStats>;
+  /** Worker shards only: queue depths and ring occupancy. */
+  queueStats?(): ShardQueueStats;
   /** Worker shards only: true while requests wait for ring space (backpressure). */
   readonly congested?: boolean;
   onDecongested?(listener: () => void): void;

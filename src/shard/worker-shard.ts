@@ -27,7 +27,7 @@ import type { RecoveryHints } from '../storage/partition-log.js';
 import { FETCH_REPLY_HEADER_BYTES, Op, PRODUCE_HEADER_BYTES, type ControlReply, type ControlRequest } from './envelope.js';
 import { ShardRing } from './ring.js';
 import type {
-  FetchOp, FetchOutcome, PartitionKey, PartitionOffsets, ProduceOp, ProduceOutcome, Shard, TimestampOffset,
+  FetchOp, FetchOutcome, PartitionKey, PartitionOffsets, ProduceOp, ProduceOutcome, Shard, ShardQueueStats, ShardStats, TimestampOffset,
 } from './shard.js';
 
 const WASM_PAGE = 65536;
@@ -71,7 +71,7 @@ export class WorkerShard implements Shard {
   private inRing!: ShardRing;
   private outRing!: ShardRing;
   private readonly pending = new Map<number, Pending>();
-  private readonly control = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly control = new Map<number, { resolve: (value: unknown) => void; reject: (e: Error) => void }>();
   private readonly partitions = new Map<PartitionKey, PartitionEntry>();
   private readonly byHandle = new Map<number, PartitionKey>();
   private readonly overflow: Queued[] = [];
@@ -106,7 +106,7 @@ export class WorkerShard implements Shard {
       const c = this.control.get(m.id);
       if (!c) return;
       this.control.delete(m.id);
-      if (m.ok) c.resolve(); else c.reject(new Error(m.error));
+      if (m.ok) c.resolve(m.value); else c.reject(new Error(m.error));
     });
     this.worker.on('error', (err) => this.log.error({ err: err.message, stack: err.stack }, 'shard worker failed'));
     const worker = this.worker;
@@ -257,7 +257,9 @@ export class WorkerShard implements Shard {
 
   // ------------------------------------------------------------------ control
 
-  private sendControl(req: DistributiveOmit<ControlRequest, 'id'>): Promise<void> {
+  private sendControl(req: DistributiveOmit<ControlRequest, 'id'>): Promise<void>;
+  private sendControl<T>(req: DistributiveOmit<ControlRequest, 'id'>): Promise<T>;
+  private sendControl(req: DistributiveOmit<ControlRequest, 'id'>): Promise<unknown> {
     const id = this.nextControlId++;
     return new Promise((resolve, reject) => {
       this.control.set(id, { resolve, reject });
@@ -292,6 +294,29 @@ export class WorkerShard implements Shard {
 
   applyRetention(nowMs: number): Promise<void> {
     return this.sendControl({ kind: 'retention', nowMs });
+  }
+
+  /** Partition sizes and offsets and the worker's fsync latency (metrics scrapes). */
+  async stats(): Promise<ShardStats> {
+    await this.ready;
+    return this.sendControl<ShardStats>({ kind: 'stats' });
+  }
+
+  /** Queue depths and ring occupancy, read here without asking the worker (metrics scrapes). */
+  queueStats(): ShardQueueStats {
+    let produce = 0;
+    let fetch = 0;
+    for (const p of this.pending.values()) {
+      if (p.op === Op.PRODUCE) produce++;
+      else if (p.op === Op.FETCH) fetch++;
+    }
+    return {
+      produce, fetch, other: this.pending.size - produce - fetch,
+      overflowRequests: this.overflow.length, overflowBytes: this.overflowBytes,
+      inboundUsedBytes: this.inRing.usedBytes, inboundCapacityBytes: this.inRing.capacity,
+      outboundUsedBytes: this.outRing.usedBytes, outboundCapacityBytes: this.outRing.capacity,
+      restarts: this.restarts,
+    };
   }
 
   /** Test hook: makes the worker throw an uncaught error. */

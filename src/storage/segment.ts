@@ -32,6 +32,7 @@ import {
 } from './files.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
+import { recordFsync } from './fsync-stats.js';
 
 const { O_RDWR, O_CREAT, O_TRUNC } = fs.constants;
 
@@ -449,7 +450,9 @@ export class Segment {
     this.inFlight = d.promise;
     this.inFlightGen = gen;
     this.stats.fdatasyncs++;
+    const startedMs = performance.now();
     fs.fdatasync(this.fd, (err) => {
+      recordFsync(performance.now() - startedMs, this.logPath);
       this.inFlight = null;
       if (err && !this._deleted) {
         d.reject(err);
