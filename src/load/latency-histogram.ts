@@ -17,10 +17,14 @@ export type Histogram = hdr.Histogram;
 
 export const HIGHEST_TRACKABLE_US = 3_600_000_000;
 
-export function newHistogram(): Histogram {
+/**
+ * 64-bit counts for run totals; 32-bit (half the ~190 KB) for one-second
+ * intervals, which cannot overflow them.
+ */
+export function newHistogram(bits: 32 | 64 = 64): Histogram {
   return hdr.build({
     useWebAssembly: false,
-    bitBucketSize: 64,
+    bitBucketSize: bits,
     autoResize: false,
     lowestDiscernibleValue: 1,
     highestTrackableValue: HIGHEST_TRACKABLE_US,
@@ -39,10 +43,10 @@ export function encodeHistogram(h: Histogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }
 
-export function decodeHistogram(encoded: string): Histogram {
+export function decodeHistogram(encoded: string, bits: 32 | 64 = 64): Histogram {
   const decoded = hdr.decodeFromCompressedBase64(encoded, 64, false);
   // Decoded histograms are sized to their content; copy into the standard shape so adds never overflow.
-  const h = newHistogram();
+  const h = newHistogram(bits);
   h.add(decoded);
   return h;
 }

@@ -61,15 +61,15 @@ export function encodeSample(s: IntervalSample): EncodedSample {
 }
 
 export function decodeSample(s: EncodedSample): IntervalSample {
-  return { ...s, latency: decodeHistogram(s.latency), warmupLatency: decodeHistogram(s.warmupLatency) };
+  return { ...s, latency: decodeHistogram(s.latency, 32), warmupLatency: decodeHistogram(s.warmupLatency, 32) };
 }
 
 /** Per-source counters for the current interval. Owned by one producer or consumer. */
 export class Meter {
   measured = zeroCounts();
   warmup = zeroCounts();
-  latency = newHistogram();
-  warmupLatency = newHistogram();
+  latency = newHistogram(32);
+  warmupLatency = newHistogram(32);
 
   constructor(readonly kind: SampleKind, readonly source: string) {}
 
@@ -90,8 +90,8 @@ export class Meter {
     };
     this.measured = zeroCounts();
     this.warmup = zeroCounts();
-    this.latency = newHistogram();
-    this.warmupLatency = newHistogram();
+    this.latency = newHistogram(32);
+    this.warmupLatency = newHistogram(32);
     return s;
   }
 }
@@ -112,10 +112,22 @@ export interface SeriesPoint {
 interface PointAcc {
   produced: Counts;
   consumed: Counts;
-  publish: Histogram;
-  e2e: Histogram;
+  /** Dropped (null) once the point is finalized, to bound memory on long runs. */
+  publish: Histogram | null;
+  e2e: Histogram | null;
+  publishSummary: SeriesPoint['publishLatency'];
+  e2eSummary: SeriesPoint['e2eLatency'];
   inFlight: number;
   backlog: number | null;
+}
+
+/** A second's histograms are summarized and dropped once samples this many seconds newer arrive. */
+const FINALIZE_AFTER_SECONDS = 3;
+
+function latencyOf(h: Histogram): SeriesPoint['publishLatency'] {
+  if (h.totalCount === 0) return null;
+  const s = summarize(h);
+  return { p50Ms: s.p50Ms, p99Ms: s.p99Ms, maxMs: s.maxMs };
 }
 
 export interface Totals {
@@ -140,10 +152,14 @@ export class RunAggregator {
   add(s: IntervalSample): void {
     let p = this.points.get(s.second);
     if (!p) {
-      p = { produced: zeroCounts(), consumed: zeroCounts(), publish: newHistogram(), e2e: newHistogram(), inFlight: 0, backlog: null };
+      p = { produced: zeroCounts(), consumed: zeroCounts(), publish: newHistogram(32), e2e: newHistogram(32), publishSummary: null, e2eSummary: null, inFlight: 0, backlog: null };
       this.points.set(s.second, p);
     }
-    if (s.second > this.lastSecond) this.lastSecond = s.second;
+    if (s.second > this.lastSecond) {
+      this.lastSecond = s.second;
+      const old = this.points.get(s.second - FINALIZE_AFTER_SECONDS);
+      if (old) this.finalize(old);
+    }
     const totals = s.kind === 'produce' ? this.produce : this.consume;
     addCounts(totals.measured, s.measured);
     addCounts(totals.warmup, s.warmup);
@@ -151,28 +167,33 @@ export class RunAggregator {
     const counts = s.kind === 'produce' ? p.produced : p.consumed;
     addCounts(counts, s.measured);
     addCounts(counts, s.warmup);
+    // A sample arriving after its second was finalized still counts, but not in that second's percentiles.
     const h = s.kind === 'produce' ? p.publish : p.e2e;
-    h.add(s.latency);
-    h.add(s.warmupLatency);
+    if (h) {
+      h.add(s.latency);
+      h.add(s.warmupLatency);
+    }
     if (s.kind === 'produce') p.inFlight += s.inFlight;
     if (s.backlog !== null) p.backlog = (p.backlog ?? 0) + s.backlog;
+  }
+
+  private finalize(p: PointAcc): void {
+    if (p.publish) p.publishSummary = latencyOf(p.publish);
+    if (p.e2e) p.e2eSummary = latencyOf(p.e2e);
+    p.publish = null;
+    p.e2e = null;
   }
 
   point(second: number): SeriesPoint | null {
     const p = this.points.get(second);
     if (!p) return null;
-    const lat = (h: Histogram): SeriesPoint['publishLatency'] => {
-      if (h.totalCount === 0) return null;
-      const s = summarize(h);
-      return { p50Ms: s.p50Ms, p99Ms: s.p99Ms, maxMs: s.maxMs };
-    };
     return {
       second,
       warmup: second <= this.warmupSeconds,
       produced: { records: p.produced.records, mb: p.produced.bytes / 1e6, errors: p.produced.errors },
-      publishLatency: lat(p.publish),
+      publishLatency: p.publish ? latencyOf(p.publish) : p.publishSummary,
       consumed: { records: p.consumed.records, mb: p.consumed.bytes / 1e6, errors: p.consumed.errors },
-      e2eLatency: lat(p.e2e),
+      e2eLatency: p.e2e ? latencyOf(p.e2e) : p.e2eSummary,
       inFlight: p.inFlight,
       backlog: p.backlog,
     };
