@@ -26,7 +26,8 @@ interface StoredBatch { base: number; last: number; bytes: Buffer }
 interface Partition { batches: StoredBatch[]; end: number }
 
 export interface FakeFaults {
-  corruptRecord?: { topic: string; partition: number; offset: number };
+  /** keepCrc: leave the batch CRC stale, as a bit flip on disk or on the wire would. */
+  corruptRecord?: { topic: string; partition: number; offset: number; keepCrc?: boolean };
   duplicateBatches?: number;
   dropBatches?: number;
   offsetGapBatches?: number;
@@ -229,7 +230,7 @@ export class FakeBroker {
     const v = rec.value!;
     const at = v.byteOffset - copy.byteOffset + v.length - 1; // last filler byte
     copy[at] = copy[at]! ^ 0x01;
-    copy.writeUInt32BE(crc32c(copy, CRC_START, batchSize(copy, 0)), CRC_OFFSET);
+    if (!c.keepCrc) copy.writeUInt32BE(crc32c(copy, CRC_START, batchSize(copy, 0)), CRC_OFFSET);
     return copy;
   }
 

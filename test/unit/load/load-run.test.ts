@@ -73,6 +73,31 @@ test('a flipped payload byte (batch CRC fixed up) is caught by the record checks
   } finally { await b.stop(); }
 });
 
+test('a flipped byte with the batch CRC left stale fails the batch CRC check', async () => {
+  const b = await startFakeBroker('x', 1);
+  b.faults.corruptRecord = { topic: 'x', partition: 0, offset: 10, keepCrc: true };
+  try {
+    const r = await runLoad({ ...quiet, mode: 'e2e', bootstrap: b.bootstrap, topic: 'x', records: 1000 });
+    assert.not.ok(r.ok);
+    const v = r.consume!.verification;
+    assert.is(v.corruptBatches, 1);
+    assert.ok(v.problems.some((p) => p.includes('CRC-32C')));
+    assert.ok(v.countCheck!.consumed < 1000);
+  } finally { await b.stop(); }
+});
+
+test('two worker threads: histograms merged, counts exact', async () => {
+  const b = await startFakeBroker('w', 4);
+  try {
+    const r = await runLoad({ quiet: true, workers: 2, connections: 2, mode: 'e2e', bootstrap: b.bootstrap, topic: 'w', records: 30_000 });
+    assert.ok(r.ok, r.problems.join('; '));
+    assert.is(r.produce!.producers, 2);
+    assert.is(r.produce!.records, 30_000);
+    assert.is(r.produce!.latency.count, 30_000);
+    assert.is(r.consume!.latency.count, 30_000);
+  } finally { await b.stop(); }
+});
+
 test('a duplicated batch (fresh offsets, same records) is caught as duplicated sequences and a count mismatch', async () => {
   const b = await startFakeBroker('d', 1);
   b.faults.duplicateBatches = 1;
