@@ -112,7 +112,7 @@ const NO_PRODUCER_BATCHES: readonly ProducerBatch[] = [];
  * The batches of a prepared append as the producer-state rules see them;
  * empty (no allocation) when no batch comes from an idempotent producer.
  */
-export function producerBatches(p: PreparedAppend): readonly ProducerBatch[] {
+export function producerBatches(p: PreparedAppend, nowMs: number): readonly ProducerBatch[] {
   let any = false;
   for (const b of p.batches) if (b.producerId >= 0) { any = true; break; }
   if (!any) return NO_PRODUCER_BATCHES;
@@ -122,7 +122,7 @@ export function producerBatches(p: PreparedAppend): readonly ProducerBatch[] {
     out.push({
       producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: b.baseSequence,
       lastOffsetDelta: b.lastOffsetDelta, firstOffset: offset,
-      timestamp: p.logAppendTimeMs >= 0 ? p.logAppendTimeMs : b.maxTimestamp, control: b.control,
+      timestamp: p.logAppendTimeMs >= 0 ? p.logAppendTimeMs : b.maxTimestamp, appendMs: nowMs, control: b.control,
     });
     offset += b.lastOffsetDelta + 1;
   }

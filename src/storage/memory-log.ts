@@ -50,7 +50,7 @@ export class MemoryLog implements Log {
     if (records.length > this.config.segmentBytes) return ErrorCode.RECORD_LIST_TOO_LARGE;
     const p = prepareAppend(records, nowMs, this.config, this.nextOffset, origin, this.leaderEpoch);
     if (isRejection(p)) return p.error;
-    const pbs = producerBatches(p);
+    const pbs = producerBatches(p, nowMs);
     const check = checkProducers(this.producerState, pbs, origin);
     if (check?.kind === 'reject') return check.error;
     if (check?.kind === 'duplicate') return duplicateResult(check.batch, this.config, this._logStartOffset, Promise.resolve());

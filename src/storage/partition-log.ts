@@ -388,7 +388,7 @@ export class PartitionLog implements Log {
       this.log.debug({ error: p.error, reason: p.reason }, 'append rejected');
       return p.error;
     }
-    const pbs = producerBatches(p);
+    const pbs = producerBatches(p, nowMs);
     const check = checkProducers(this.producerState, pbs, origin);
     if (check?.kind === 'reject') {
       this.stats.producerRejections++;

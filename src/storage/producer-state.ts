@@ -29,9 +29,13 @@
  * A batch that passes becomes the producer's newest cached batch (a new epoch
  * clears the cache first); the state changes only after the write succeeded.
  *
- * Producers whose last batch timestamp is older than producer.id.expiration.ms
- * (default 1 day, as Kafka) are dropped by expire(). Like Kafka, the batch's
- * maxTimestamp is the clock used, so a replayed log expires the same way.
+ * Producers whose last batch is older than producer.id.expiration.ms
+ * (default 1 day, as Kafka) are dropped by expire(). Kafka's clock is the
+ * batch's maxTimestamp; here it is the later of that and the append time, so
+ * a producer writing old event times (a backfill) is not forgotten minutes
+ * after its batches, which would let a retry be appended twice. Batches
+ * replayed from the log only have their maxTimestamp (snapshots keep the
+ * real value).
  *
  * Snapshot file `<20-digit offset>.snapshot` (the state after every batch
  * below `offset`), all integers big-endian:
@@ -88,7 +92,7 @@ export interface ProducerEntry {
   epoch: number;
   /** Oldest first, at most MAX_CACHED_BATCHES, all of `epoch`. */
   batches: BatchMetadata[];
-  /** Timestamp of the newest batch (for expiry). */
+  /** Later of the newest batch's timestamp and its append time (for expiry). */
   lastTimestamp: number;
 }
 
@@ -100,6 +104,8 @@ export interface ProducerBatch {
   lastOffsetDelta: number;
   firstOffset: number;
   timestamp: number;
+  /** Wall-clock time of the append; absent for batches replayed from the log. */
+  appendMs?: number;
   /** Control batches (transaction markers) carry no sequence and are skipped. */
   control?: boolean;
 }
@@ -194,8 +200,9 @@ export class ProducerStateManager {
   /** Record one batch (see apply). */
   update(b: ProducerBatch): void {
     let entry = this.producers.get(b.producerId);
+    const lastTimestamp = b.appendMs !== undefined && b.appendMs > b.timestamp ? b.appendMs : b.timestamp;
     if (!entry) {
-      entry = { producerId: b.producerId, epoch: b.producerEpoch, batches: [], lastTimestamp: b.timestamp };
+      entry = { producerId: b.producerId, epoch: b.producerEpoch, batches: [], lastTimestamp };
       this.producers.set(b.producerId, entry);
     } else if (entry.epoch !== b.producerEpoch) {
       entry.epoch = b.producerEpoch;
@@ -209,7 +216,7 @@ export class ProducerStateManager {
       timestamp: b.timestamp,
     });
     if (entry.batches.length > MAX_CACHED_BATCHES) entry.batches.shift();
-    entry.lastTimestamp = b.timestamp;
+    entry.lastTimestamp = lastTimestamp;
   }
 
   /** Drop producers whose newest batch is more than `expirationMs` older than `nowMs`; returns how many. */

@@ -154,6 +154,12 @@ test('expiry drops producers whose newest batch is too old', () => {
   assert.ok(s.entry(2));
   // An expired producer is unknown again: any sequence is accepted.
   assert.is(append(s, pb(1, 0, 77, 1, 2, 10_000)).kind, 'append');
+  // Old event times (a backfill): the append time keeps the producer alive.
+  append(s, { ...pb(3, 0, 0, 1, 3, 1_000), appendMs: 9_000 });
+  assert.is(s.entry(3)!.lastTimestamp, 9_000);
+  s.expire(12_000, 6_000);
+  assert.ok(s.entry(3), 'kept by its append time');
+  assert.is(s.entry(2), undefined);
 });
 
 test('snapshots round-trip; damaged ones are refused and leave the state alone', () => {
