@@ -39,11 +39,12 @@ async function freshTopic(): Promise<string> {
   return t;
 }
 
-function fetchRequest(topic: string, partitions: { partition: number; fetchOffset: number; partitionMaxBytes?: number }[], o: { maxWaitMs?: number; minBytes?: number; maxBytes?: number } = {}) {
+/** A Fetch request for one topic; `topicId` is what v13+ send instead of the name. */
+function fetchRequest(topic: string, partitions: { partition: number; fetchOffset: number; partitionMaxBytes?: number }[], o: { maxWaitMs?: number; minBytes?: number; maxBytes?: number; topicId?: string } = {}) {
   return {
     replicaId: -1, maxWaitMs: o.maxWaitMs ?? 0, minBytes: o.minBytes ?? 1, maxBytes: o.maxBytes ?? 64 << 20,
     isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-    topics: [{ topic, partitions: partitions.map((p) => ({ partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes ?? 1 << 20 })) }],
+    topics: [{ topic, ...(o.topicId ? { topicId: o.topicId } : {}), partitions: partitions.map((p) => ({ partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes ?? 1 << 20 })) }],
   };
 }
 
@@ -233,15 +234,21 @@ test('every advertised Fetch version decodes exactly, with the spec defaults for
   const topic = await freshTopic();
   await produce(producer, topic, 0, [{ value: 'v' }]);
   const range = conn.brokerVersions.get(Apis.Fetch.apiKey)!;
+  const topicId = (await conn.send('Metadata', 10, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })).topics[0]!.topicId;
   const raw = await RawClient.open(tb.broker.port);
   for (let v = range.min; v <= range.max; v++) {
-    const res = await raw.request('Fetch', v, fetchRequest(topic, [{ partition: 0, fetchOffset: 0 }]));
+    const res = await raw.request('Fetch', v, fetchRequest(topic, [{ partition: 0, fetchOffset: 0 }], { topicId }));
+    if (v >= 13) assert.is(res.responses[0]!.topicId, topicId, `v${v} answers by topic id`);
     const p = res.responses[0]!.partitions[0]!;
     assert.is(p.errorCode, ErrorCode.NONE, `v${v}`);
     assert.equal(decodeBatches(p.records).map((r) => r.value), ['v'], `v${v}`);
     if (v >= 7) assert.is(res.sessionId, 0, 'no fetch sessions');
     if (v >= 11) assert.is(p.preferredReadReplica, -1, 'librdkafka treats anything else as a redirect');
     if (v >= 4) assert.is(p.abortedTransactions, null, 'read_uncommitted: no aborted transactions list');
+  }
+  if (range.max >= 13) {
+    const unknown = await raw.request('Fetch', 13, fetchRequest('', [{ partition: 0, fetchOffset: 0 }], { topicId: '0123456789abcdef0123456789abcdef' }));
+    assert.is(unknown.responses[0]!.partitions[0]!.errorCode, ErrorCode.UNKNOWN_TOPIC_ID, 'v13+: an unknown topic id');
   }
   raw.close();
 });
