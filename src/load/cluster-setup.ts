@@ -77,14 +77,18 @@ export async function createTopics(conn: KafkaConnection, names: string[], parti
   }
 }
 
-/** Metadata for `names`, retried until every partition has a leader or `waitMs` passes. */
-export async function describeTopics(conn: KafkaConnection, names: string[], waitMs: number): Promise<ClusterLayout> {
+/**
+ * Metadata for `names`, retried until every partition has a leader or `waitMs` passes.
+ * With `allowAutoCreate` the broker may create missing topics by its own policy, as it
+ * does for any Kafka producer.
+ */
+export async function describeTopics(conn: KafkaConnection, names: string[], waitMs: number, allowAutoCreate = false): Promise<ClusterLayout> {
   const v = conn.version('Metadata', 12, 1);
   const deadline = Date.now() + waitMs;
   for (;;) {
     const res = await conn.send('Metadata', v, {
       topics: names.map((name) => ({ name, topicId: ZERO_UUID })),
-      allowAutoTopicCreation: false,
+      allowAutoTopicCreation: allowAutoCreate,
       includeClusterAuthorizedOperations: false,
       includeTopicAuthorizedOperations: false,
     });

@@ -51,7 +51,7 @@ export async function runPlan(o: LoadOptions, topicNames: string[], hooks: PlanH
   let layout: ClusterLayout;
   try {
     if (o.createTopic) await createTopics(bootstrap, topicNames, o.partitions, o.replicationFactor, 30_000);
-    layout = await describeTopics(bootstrap, topicNames, o.createTopic ? 15_000 : 3_000);
+    layout = await describeTopics(bootstrap, topicNames, o.createTopic ? 15_000 : 3_000, produce);
   } finally {
     bootstrap.close();
   }
