@@ -29,7 +29,7 @@ import type { ConfigAlteration, ConfigEntry } from './config-types.js';
 import { MetadataLog, METADATA_RECORD_VERSION, type MetadataRecord } from './metadata-log.js';
 import {
   applyConfigAlteration, effectiveTopicConfig, effectiveTopicValue, toLogConfig, topicAlterableDef,
-  validateTopicConfigs, type BrokerSynonymChain, type LogConfig,
+  validateTopicConfigs, type BrokerSynonymChain, type TopicLogConfig,
 } from './topic-config.js';
 
 
@@ -84,7 +84,7 @@ export interface ClusterMetadataEvents {
   topicDeleted: [topic: TopicInfo];
   partitionsCreated: [topic: TopicInfo, previousPartitions: number];
   /** The topic's effective configs may have changed (its overrides, or a broker-level default). */
-  configChanged: [topic: TopicInfo, logConfig: LogConfig];
+  configChanged: [topic: TopicInfo, logConfig: TopicLogConfig];
   brokerConfigChanged: [];
 }
 
@@ -217,7 +217,7 @@ function apply(state: State, r: MetadataRecord): void {
 export class ClusterMetadata extends EventEmitter<ClusterMetadataEvents> {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly infos = new Map<string, TopicInfo>();
-  private readonly logConfigs = new Map<string, LogConfig>();
+  private readonly logConfigs = new Map<string, TopicLogConfig>();
   private readonly creating = new Set<string>();
   private closed = false;
 
@@ -530,7 +530,7 @@ export class ClusterMetadata extends EventEmitter<ClusterMetadataEvents> {
   }
 
   /** The numeric settings the storage layer applies to a topic's partitions. */
-  effectiveLogConfig(topic: string | TopicInfo): LogConfig {
+  effectiveLogConfig(topic: string | TopicInfo): TopicLogConfig {
     const name = typeof topic === 'string' ? topic : topic.name;
     const cached = this.logConfigs.get(name);
     if (cached) return cached;

@@ -10,6 +10,7 @@
  * see broker-configs.ts. Values are strings throughout, as on the wire;
  * numeric views for the storage layer come from toLogConfig().
  */
+import type { LogConfig } from '../storage/log-config.js';
 import { ErrorCode, KafkaError } from '../common/error-codes.js';
 import {
   AlterConfigOp, ConfigSource, ConfigType,
@@ -433,19 +434,12 @@ export function effectiveTopicValue(name: string, overrides: ReadonlyMap<string,
 export type CleanupPolicy = { readonly delete: boolean; readonly compact: boolean };
 
 /**
- * The numeric settings the storage layer acts on. Long.MAX values become
+ * A topic's effective settings as numbers: what the storage layer acts on
+ * (its LogConfig, less the broker-wide flush policy and cache size) plus the
+ * settings Millrace records but does not act on yet. Long.MAX values become
  * ~9.22e18 as numbers, which compares as "never" against any clock.
  */
-export interface LogConfig {
-  readonly segmentBytes: number;
-  readonly segmentMs: number;
-  /** -1 = forever. */
-  readonly retentionMs: number;
-  /** -1 = no limit. */
-  readonly retentionBytes: number;
-  readonly maxMessageBytes: number;
-  readonly indexIntervalBytes: number;
-  readonly messageTimestampType: 'CreateTime' | 'LogAppendTime';
+export interface TopicLogConfig extends Omit<LogConfig, 'flush' | 'tailCacheBytes' | 'producerIdExpirationMs'> {
   readonly messageTimestampBeforeMaxMs: number;
   readonly messageTimestampAfterMaxMs: number;
   readonly cleanupPolicy: CleanupPolicy;
@@ -456,7 +450,7 @@ export interface LogConfig {
   readonly compressionType: string;
 }
 
-export function toLogConfig(value: (name: string) => string): LogConfig {
+export function toLogConfig(value: (name: string) => string): TopicLogConfig {
   const num = (k: string): number => Number(value(k));
   const policy = splitList(value('cleanup.policy'));
   return {
@@ -466,7 +460,7 @@ export function toLogConfig(value: (name: string) => string): LogConfig {
     retentionBytes: num('retention.bytes'),
     maxMessageBytes: num('max.message.bytes'),
     indexIntervalBytes: num('index.interval.bytes'),
-    messageTimestampType: value('message.timestamp.type') as LogConfig['messageTimestampType'],
+    messageTimestampType: value('message.timestamp.type') as TopicLogConfig['messageTimestampType'],
     messageTimestampBeforeMaxMs: num('message.timestamp.before.max.ms'),
     messageTimestampAfterMaxMs: num('message.timestamp.after.max.ms'),
     cleanupPolicy: { delete: policy.includes('delete'), compact: policy.includes('compact') },
