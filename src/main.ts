@@ -10,6 +10,7 @@ import { registerLoadCommand } from './load/load-command.js';
 import { registerTopicsCommand } from './cli/topics-command.js';
 import { registerProduceCommand } from './cli/produce-command.js';
 import { registerConsumeCommand } from './cli/consume-command.js';
+import { registerGroupsCommand } from './cli/groups-command.js';
 
 const program = new Command('millrace')
   .description('Millrace: an Apache Kafka-compatible event streaming broker, load generator and benchmark suite')
@@ -51,6 +52,7 @@ registerLoadCommand(program);
 registerTopicsCommand(program);
 registerProduceCommand(program);
 registerConsumeCommand(program);
+registerGroupsCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`millrace: ${err.message}\n`);
