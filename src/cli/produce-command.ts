@@ -180,12 +180,14 @@ export function planBatches(records: ParsedRecord[], partitionOf: (r: ParsedReco
     }
     out.set(p, [...(out.get(p) ?? []), { partition: p, records: b.inputs.length, bytes, firstLine: b.firstLine }]);
   };
+  // Batches are sized uncompressed, which bounds them below the broker's limit whatever the codec does.
+  const limit = Math.min(batchBytes, maxBatchBytes);
   for (const r of records) {
     const p = partitionOf(r);
     const input = toInput(r);
     const size = batchSizeOf([input], { timestampMs: now }) - RECORDS_OFFSET;
     const b = open.get(p);
-    if (b && b.size + size > batchBytes) seal(p);
+    if (b && b.size + size > limit) seal(p);
     const cur = open.get(p) ?? { inputs: [], size: RECORDS_OFFSET, firstLine: r.line };
     cur.inputs.push(input);
     cur.size += size;
