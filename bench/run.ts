@@ -142,8 +142,8 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const loadAvgStart = loadavg();
   const opts: BenchRunOptions = { quick: q };
-  const T_PRODUCE: Timing = q ? { durationMs: 2500, warmupMs: 500 } : { durationMs: 5000, warmupMs: 1000 };
-  const T_E2E: Timing = q ? { durationMs: 3000, warmupMs: 500 } : { durationMs: 8000, warmupMs: 1000 };
+  const T_PRODUCE: Timing = q ? { durationMs: 1500, warmupMs: 500 } : { durationMs: 5000, warmupMs: 1000 };
+  const T_E2E: Timing = q ? { durationMs: 2000, warmupMs: 500 } : { durationMs: 8000, warmupMs: 1000 };
   log(`Millrace benchmark suite${q ? ' (quick)' : ''}; load average ${loadAvgStart.map((x) => x.toFixed(2)).join(' ')}`);
 
   // -------------------------------------------------------------- micro
@@ -176,7 +176,7 @@ async function main(): Promise<number> {
   // -------------------------------------------------------------- client check
   const kcatVersion = kcatAvailable();
   const tmp = mkdtempSync(join(tmpdir(), 'millrace-bench-run-'));
-  const kcatRecords = q ? 500_000 : 2_000_000;
+  const kcatRecords = q ? 300_000 : 2_000_000;
   let recordFile: string | null = null;
   const ensureRecordFile = (): string => {
     if (!recordFile) {
@@ -312,7 +312,7 @@ async function main(): Promise<number> {
     });
 
     await run.part('workload.consume', async () => {
-      const bytes = q ? 128 << 20 : 1 << 30;
+      const bytes = q ? 64 << 20 : 1 << 30;
       await withBroker(undefined, async (b) => {
         const c = await prefillAndConsume(b.bootstrap, b.dataDir, bytes, 2);
         run.loadRun(`(3) prefill ${bytes >> 20} MiB`, c.prefill);

@@ -40,7 +40,7 @@ export function percentOfCeiling(f: Figure, all: readonly Figure[]): number | nu
   return (f.value / c.value) * 100;
 }
 
-/** 1234567 → "1,230,000"; 0.4567 → "0.457"; NaN → "n/a". Three significant digits. */
+/** 1234567.8 → "1,234,568"; 12.345 → "12.3"; 0.4567 → "0.457"; NaN → "n/a": whole numbers from 1,000 up, three significant digits below. */
 export function formatNumber(v: number): string {
   if (!Number.isFinite(v)) return 'n/a';
   const r = roundSig(v, 3);

@@ -25,7 +25,7 @@ export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
   return sorted[Math.min(n - 1, Math.max(0, rank - 1))]!;
 }
 
-/** Rounds to `sig` significant digits (figures are printed with 3 unless they are integers above 1000). */
+/** Rounds to `sig` significant digits, but never below the units digit (123456.7 → 123457). */
 export function roundSig(v: number, sig = 3): number {
   if (!Number.isFinite(v) || v === 0) return v;
   const mag = Math.floor(Math.log10(Math.abs(v)));
