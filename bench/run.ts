@@ -29,6 +29,7 @@ import { startBrokerProcess, type BrokerProcess } from './lib/broker-process.js'
 import { Helper } from './lib/proc.js';
 import { median } from './lib/stats.js';
 import type { BenchFigure, BenchRunOptions } from './micro/types.js';
+import { rawFetch } from './workloads/raw-fetch.js';
 import { kcatAvailable, kcatTimedRun, writeRecordFile } from './workloads/kcat.js';
 import { compact, e2eAtRate, manyPartitions, MAX_PRODUCE, perfLines, prefillAndConsume, produceMax, topicName, type Timing } from './workloads/workloads.js';
 import type { LoadResult } from '../src/load/load-result.js';
@@ -327,6 +328,14 @@ async function main(): Promise<number> {
           name: '(3) consume, log bytes', value: Math.round(logMb), unit: 'MB/s', ceiling: CEILING.bareFetch,
           note: `${perRecord.toFixed(1)} log bytes per 100 B record`,
         });
+        // The same topic read by a client that only walks batch headers: the broker's fetch path without the verifier's cost.
+        const raw = await rawFetch(b.bootstrap, c.topic, MAX_PRODUCE.partitions, 2, 4 << 20, 120_000);
+        if (raw.records !== c.logRecords) run.notes.push(`raw fetch read ${raw.records} records, the topic holds ${c.logRecords}`);
+        run.add('workload', {
+          name: '(3) consume with a raw Fetch client (batch headers only), log bytes', value: Math.round(raw.bytes / (raw.ms / 1000) / 1e6), unit: 'MB/s', ceiling: CEILING.bareFetch,
+          note: `${Math.round(raw.records / (raw.ms / 1000)).toLocaleString('en-US')} rec/s; 2 connections, ${raw.requests} requests; no record parsing`,
+        });
+        log(`   raw fetch: ${raw.records} records, ${(raw.bytes / 1e6).toFixed(0)} MB in ${raw.ms.toFixed(0)} ms`);
       });
     });
 

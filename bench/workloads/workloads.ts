@@ -49,6 +49,7 @@ export function e2eAtRate(bootstrap: string, rate: number, t: Timing, over: Load
 }
 
 export interface ConsumeRun {
+  topic: string;
   prefill: LoadResult;
   consume: LoadResult;
   /** Bytes of the topic's segment files after the prefill. */
@@ -84,7 +85,7 @@ export async function prefillAndConsume(bootstrap: string, dataDir: string, byte
     mode: 'consume', bootstrap, topic, createTopic: false, from: 'earliest', toEnd: true, consumers,
     fetchMaxBytes: 64 << 20, partitionMaxBytes: 4 << 20, durationMs: 120_000,
   });
-  return { prefill, consume, logBytes, logRecords: prefill.produce!.records + prefill.produce!.warmupRecords };
+  return { topic, prefill, consume, logBytes, logRecords: prefill.produce!.records + prefill.produce!.warmupRecords };
 }
 
 /** (6) Many partitions: `topics` topics × `partitionsPerTopic`, one producer connection per topic, open loop. */
