@@ -31,27 +31,32 @@ export function produceHandler(s: BrokerServices) {
       const validAcks = acks === -1 || acks === 0 || acks === 1;
       const pending: Promise<void>[] = [];
       let failed = false;
-      const responses = req.topicData.map((t) => ({
-        name: t.name,
-        partitionResponses: t.partitionData.map((p) => {
-          const out: PartitionResponse = { index: p.index, errorCode: ErrorCode.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-          const fill = (o: ProduceOutcome): void => {
-            Object.assign(out, { errorCode: o.errorCode, baseOffset: o.baseOffset, logAppendTimeMs: o.logAppendTimeMs, logStartOffset: o.logStartOffset });
-            if (o.errorCode !== ErrorCode.NONE) failed = true;
-            else if (s.traffic && p.records) s.traffic.produced(t.name, p.records);
-          };
-          const route = s.engine.route(t.name, p.index);
-          if (!validAcks) fill(errorOutcome(ErrorCode.INVALID_REQUIRED_ACKS));
-          else if (!route) fill(errorOutcome(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
-          else if (!p.records || p.records.length === 0) fill(errorOutcome(ErrorCode.INVALID_RECORD));
-          else {
-            const o = route.shard.produce({ key: route.key, records: p.records, acks });
-            if (o instanceof Promise) pending.push(o.then(fill));
-            else fill(o);
-          }
-          return out;
-        }),
-      }));
+      const responses = req.topicData.map((t) => {
+        // Internal topics (__consumer_offsets) are written by the broker only, as in Kafka.
+        const internal = s.metadata.topic(t.name)?.isInternal === true;
+        return {
+          name: t.name,
+          partitionResponses: t.partitionData.map((p) => {
+            const out: PartitionResponse = { index: p.index, errorCode: ErrorCode.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+            const fill = (o: ProduceOutcome): void => {
+              Object.assign(out, { errorCode: o.errorCode, baseOffset: o.baseOffset, logAppendTimeMs: o.logAppendTimeMs, logStartOffset: o.logStartOffset });
+              if (o.errorCode !== ErrorCode.NONE) failed = true;
+              else if (s.traffic && p.records) s.traffic.produced(t.name, p.records);
+            };
+            const route = s.engine.route(t.name, p.index);
+            if (!validAcks) fill(errorOutcome(ErrorCode.INVALID_REQUIRED_ACKS));
+            else if (!route) fill(errorOutcome(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+            else if (internal) fill(errorOutcome(ErrorCode.INVALID_TOPIC_EXCEPTION));
+            else if (!p.records || p.records.length === 0) fill(errorOutcome(ErrorCode.INVALID_RECORD));
+            else {
+              const o = route.shard.produce({ key: route.key, records: p.records, acks });
+              if (o instanceof Promise) pending.push(o.then(fill));
+              else fill(o);
+            }
+            return out;
+          }),
+        };
+      });
       const respond = () => {
         if (acks !== 0) return { responses, throttleTimeMs: 0 };
         if (failed) ctx.closeConnection('acks=0 produce failed');

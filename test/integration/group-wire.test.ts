@@ -17,7 +17,7 @@ import { writeConsumerProtocolAssignment } from '../../src/protocol/generated/co
 import { writeConsumerProtocolSubscription } from '../../src/protocol/generated/consumer-protocol-subscription.js';
 import { Writer } from '../../src/protocol/primitives/index.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
-import { openConnection, sleep, waitForTopics, within } from '../helpers/wire.js';
+import { openConnection, produce, sleep, waitForTopics, within } from '../helpers/wire.js';
 
 const TOPIC = 'wire-groups';
 let tb: TestBroker;
@@ -88,6 +88,8 @@ test('FindCoordinator v0-4 names this broker for groups; transactions have no co
   const md = await conn.send('Metadata', 1, { topics: [{ name: '__consumer_offsets' }] });
   assert.is(md.topics[0]!.errorCode, 0);
   assert.ok(md.topics[0]!.isInternal, 'the offsets topic exists and is internal');
+  const p = await produce(conn, '__consumer_offsets', 0, [{ key: 'k', value: 'not a coordinator record' }]);
+  assert.is(p.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION, 'clients cannot write to the offsets topic');
 });
 
 for (const v of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]) {
