@@ -20,6 +20,8 @@ export interface TestRecord {
 
 /** What a consumer saw, normalized for comparison. */
 export interface SeenRecord {
+  /** -1 where the reader does not say. */
+  partition?: number;
   offset: number;
   key: string | null;
   value: Buffer;
@@ -177,7 +179,7 @@ export async function kcatConsume(bootstrap: string, topic: string, extra: strin
   let pos = 0;
   while (pos < b.length) {
     const nl = b.indexOf(0x0a, pos);
-    const [, offset, klen, vlen] = b.subarray(pos, nl).toString().split(' ').map(Number) as [number, number, number, number];
+    const [partition, offset, klen, vlen] = b.subarray(pos, nl).toString().split(' ').map(Number) as [number, number, number, number];
     pos = nl + 1;
     const key = klen >= 0 ? b.subarray(pos, pos + klen).toString() : null;
     pos += Math.max(0, klen);
@@ -190,7 +192,7 @@ export async function kcatConsume(bootstrap: string, topic: string, extra: strin
       const eq = kv.indexOf('=');
       return [kv.slice(0, eq), kv.slice(eq + 1)];
     });
-    out.push({ offset, key, value, headers });
+    out.push({ partition, offset, key, value, headers });
   }
   return out;
 }
