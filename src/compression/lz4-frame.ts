@@ -21,9 +21,12 @@
  *
  * What Kafka producers write (research/protocol.md §P6): Java and librdkafka
  * 64 KiB blocks, no checksums (FLG 0x60, BD 0x40); kafkajs-lz4 4 MiB blocks +
- * content checksum (FLG 0x64, BD 0x70); @platformatic/kafka 256 KiB blocks
- * (FLG 0x60, BD 0x50). All use independent blocks; Java's reader rejects
- * dependent ones, and so does this decoder (lz4-wasm has no dictionary input).
+ * content checksum (FLG 0x64, BD 0x70); @platformatic/kafka no checksums
+ * (FLG 0x60) with the block size following the input: 64 KiB blocks for up to
+ * 64 KiB, 256 KiB up to 256 KiB, 4 MiB above (BD 0x40 / 0x50 / 0x70; measured
+ * in test/integration/compat/codec-crossclient.test.ts). All use independent
+ * blocks; Java's reader rejects dependent ones, and so does this decoder
+ * (lz4-wasm has no dictionary input).
  *
  * The encoder's default matches Java and librdkafka exactly (independent 64 KiB
  * blocks, no block or content checksum). Why no content checksum by default:
@@ -81,7 +84,7 @@ export const LZ4_PRODUCER_PRESETS = {
   java: { blockSizeId: 4 },
   librdkafka: { blockSizeId: 4 },
   kafkajs: { blockSizeId: 7, contentChecksum: true },
-  platformatic: { blockSizeId: 5 },
+  platformatic: { blockSizeId: 5 }, // what it writes for 64-256 KiB inputs (4 below, 7 above)
 } as const satisfies Record<string, Lz4FrameEncodeOptions>;
 
 export interface Lz4FrameDecodeOptions {

@@ -4,12 +4,13 @@
  * CreateTopics 7, JoinGroup 9, ... — research/protocol.md §1.2) and always
  * ApiVersions v3, so it exercises the flexible half of every codec.
  *
- * Covered: Admin createTopics / listTopics / metadata / deleteTopics;
- * Producer send with keys and headers for compression none, gzip, snappy and
- * lz4 (read back independently by kcat) and the idempotent producer; Consumer
- * in a consumer group (join, sync, heartbeat, fetch, commit), resuming from
- * committed offsets with two members sharing the partitions; Admin
- * listGroups / describeGroups / deleteGroups. The API versions platformatic
+ * Covered: Admin createTopics / listTopics / metadata / deleteTopics, configs,
+ * partitions, offsets and records; Producer send with keys and headers for
+ * compression none, gzip, snappy and lz4 (read back independently by kcat),
+ * acks 0 / 1 / -1 and the idempotent producer; Consumer in a consumer group
+ * (join, sync, heartbeat, fetch, commit), resuming from committed offsets
+ * with two members sharing the partitions; Admin listGroups / describeGroups
+ * / deleteGroups. The API versions platformatic
  * negotiated are recorded from its diagnostics channel: Fetch must be v13+
  * (test/integration/compat/FINDINGS.md: at v12 platformatic sends the topic
  * id where the topic name belongs).
@@ -296,6 +297,42 @@ test('Idempotent producer: InitProducerId, sequenced batches stored once with th
   assert.equal(batches.map((b) => b.readInt32BE(53)), [0, 50, 100], 'base sequences');
   const read = await kcatConsume(tb.bootstrap, topic);
   assert.equal(read.map((r) => r.value.toString()), [0, 1, 2].flatMap((i) => Array.from({ length: 50 }, (_, j) => `idem ${i}-${j}`)));
+});
+
+test('Admin: configs, partitions, offsets, records; producer acks=0', async () => {
+  const topic = 'plt-admin-more';
+  await admin.createTopics({ topics: [topic], partitions: 2, replicas: 1, configs: [{ name: 'retention.ms', value: '3600000' }] });
+  const describe = async (): Promise<string | null | undefined> =>
+    (await admin.describeConfigs({ resources: [{ resourceType: 2, resourceName: topic, configurationKeys: ['retention.ms'] }] }))[0]!.configs.find((c) => c.name === 'retention.ms')?.value;
+  assert.is(await describe(), '3600000', 'CreateTopics configs');
+  await admin.alterConfigs({ resources: [{ resourceType: 2, resourceName: topic, configs: [{ name: 'retention.ms', value: '7200000' }] }] });
+  assert.is(await describe(), '7200000', 'AlterConfigs');
+  await admin.incrementalAlterConfigs({ resources: [{ resourceType: 2, resourceName: topic, configs: [{ name: 'retention.ms', configOperation: 0, value: '7300000' }] }] });
+  assert.is(await describe(), '7300000', 'IncrementalAlterConfigs SET');
+
+  const producer = new Producer({ clientId: 'compat-plt-acks0', bootstrapBrokers: bootstrapBrokers(), serializers: stringSerializers, ...common });
+  try {
+    // acks=0: no response expected (platformatic must not wait for one), then acks=1 behind it on the same connection.
+    await producer.send({ acks: 0, messages: Array.from({ length: 10 }, (_, i) => ({ topic, key: 'same-key', value: `acks0 ${i}` })) });
+    const r = await producer.send({ acks: 1, messages: [{ topic, key: 'same-key', value: 'acks1' }] });
+    assert.is(Number(r.offsets![0]!.offset), 10, 'the acks=1 record follows the 10 acks=0 ones');
+  } finally {
+    await producer.close();
+  }
+  const p = (await kcatConsume(tb.bootstrap, topic)).map((x) => x.partition);
+  assert.is(p.length, 11);
+
+  const latest = await admin.listOffsets({ topics: [{ name: topic, partitions: [0, 1].map((partitionIndex) => ({ partitionIndex, timestamp: -1n })) }] });
+  assert.equal(latest[0]!.partitions.map((x) => Number(x.offset)).sort((a, b) => a - b), [0, 11], 'ListOffsets latest');
+  const full = latest[0]!.partitions.find((x) => Number(x.offset) === 11)!.partitionIndex;
+  const del = await admin.deleteRecords({ topics: [{ name: topic, partitions: [{ partition: full, offset: 4n }] }] });
+  assert.is(Number(del[0]!.partitions[0]!.lowWatermark), 4, 'DeleteRecords');
+  const earliest = await admin.listOffsets({ topics: [{ name: topic, partitions: [{ partitionIndex: full, timestamp: -2n }] }] });
+  assert.is(Number(earliest[0]!.partitions[0]!.offset), 4, 'ListOffsets earliest after DeleteRecords');
+
+  await admin.createPartitions({ topics: [{ name: topic, count: 4 }] });
+  const md = await admin.metadata({ topics: [topic], forceUpdate: true }); // platformatic caches metadata for 5 s otherwise
+  assert.is(md.topics.get(topic)!.partitionsCount, 4, 'CreatePartitions');
 });
 
 // ====================================================================
