@@ -10,7 +10,7 @@
  * Order: micro-benchmarks, ceilings (so later figures can be read as a
  * fraction of them), the client check (load generator and kcat against a
  * bare Kafka-speaking produce loop and against the broker), the engine
- * comparison (--shards 0 / 1 / default, interleaved, medians), then the
+ * comparison (--shards 0 / 1 / default, 3 interleaved rounds, medians), then the
  * remaining workloads. Each figure is printed beside its target with OK /
  * BELOW (ABOVE for a latency over its limit); the run writes
  * bench/results/<timestamp>.json and .md and, unless --only was given,
@@ -138,7 +138,7 @@ async function main(): Promise<number> {
   }
   if (!PARTS.some((p) => selected(p, args.only))) throw new Error(`--only ${args.only.join(',')} selects nothing; parts: ${PARTS.join(', ')}`);
   const q = args.quick;
-  const reps = args.reps ?? (q ? 1 : 2);
+  const reps = args.reps ?? (q ? 1 : 3);
   const run = new Run(args);
   const startedAt = new Date();
   const loadAvgStart = loadavg();
@@ -329,11 +329,11 @@ async function main(): Promise<number> {
           note: `${perRecord.toFixed(1)} log bytes per 100 B record`,
         });
         // The same topic read by a client that only walks batch headers: the broker's fetch path without the verifier's cost.
-        const raw = await rawFetch(b.bootstrap, c.topic, MAX_PRODUCE.partitions, 2, 4 << 20, 120_000);
+        const raw = await rawFetch(b.bootstrap, c.topic, MAX_PRODUCE.partitions, 4, 4 << 20, 120_000);
         if (raw.records !== c.logRecords) run.notes.push(`raw fetch read ${raw.records} records, the topic holds ${c.logRecords}`);
         run.add('workload', {
           name: '(3) consume with a raw Fetch client (batch headers only), log bytes', value: Math.round(raw.bytes / (raw.ms / 1000) / 1e6), unit: 'MB/s', ceiling: CEILING.bareFetch,
-          note: `${Math.round(raw.records / (raw.ms / 1000)).toLocaleString('en-US')} rec/s; 2 connections, ${raw.requests} requests; no record parsing`,
+          note: `${Math.round(raw.records / (raw.ms / 1000)).toLocaleString('en-US')} rec/s; 4 connections, ${raw.requests} requests; no record parsing`,
         });
         log(`   raw fetch: ${raw.records} records, ${(raw.bytes / 1e6).toFixed(0)} MB in ${raw.ms.toFixed(0)} ms`);
       });

@@ -37,16 +37,22 @@ const server = createServer((s) => {
   let pos = 0;
   let closed = false;
   const pump = (): void => {
-    while (!closed && free.length > 0 && !s.writableNeedDrain) {
+    while (!closed && !s.destroyed && free.length > 0 && !s.writableNeedDrain) {
       const buf = free.pop()!;
       const n = fs.readSync(fd, buf, 0, CHUNK, pos);
       pos = pos + n >= size ? 0 : pos + n;
-      s.write(n === CHUNK ? buf : buf.subarray(0, n), () => { free.push(buf); pump(); });
+      s.write(n === CHUNK ? buf : buf.subarray(0, n), (err) => {
+        free.push(buf);
+        // A failed write means the client went away: stop, or the loop would spin on a dead socket.
+        if (err) closed = true;
+        else pump();
+      });
     }
   };
   s.on('drain', pump);
   s.on('error', () => undefined);
   s.on('close', () => { closed = true; sockets.delete(s); fs.closeSync(fd); });
+  s.on('end', () => { closed = true; });
   pump();
 });
 server.listen(0, '127.0.0.1', () => {
