@@ -34,8 +34,18 @@
  * Millrace writes OffsetCommitValue v3 (v1 when the commit carried an
  * explicit retention time) and GroupMetadataValue v3; it reads v0-v3.
  *
- * Compaction is the storage layer's job; until it runs, replay simply lets
- * the last record of each key win.
+ * Replay lets the last record of each key win. The log is kept short
+ * without the storage layer's compaction: the store remembers the latest
+ * record of every live key per partition, and once a partition holds many
+ * more records than live keys it appends those live records again (a
+ * snapshot) and moves the log start offset to the snapshot's first offset
+ * (DeleteRecords). A crash between the two steps only leaves a longer log
+ * that replays to the same state. The snapshot is taken only while no other
+ * write to the partition is in flight, so every record the truncation drops
+ * is either superseded or in the snapshot.
+ *
+ *   [old commits … tombstones …][snapshot: live keys][new commits …]
+ *   ^ old log start              ^ new log start
  *
  * Dispatcher thread only.
  */
@@ -52,11 +62,13 @@ import type { CommittedOffset } from './group.js';
 export const OFFSETS_TOPIC = '__consumer_offsets';
 /** Kafka's offsets.topic.num.partitions default. */
 export const OFFSETS_TOPIC_PARTITIONS = 50;
-/** Kafka's offsets.topic.segment.bytes default. */
-const OFFSETS_TOPIC_SEGMENT_BYTES = 100 * 1024 * 1024;
+/** Smaller than Kafka's 100 MiB (offsets.topic.segment.bytes): truncation after a snapshot frees whole segments only. */
+const OFFSETS_TOPIC_SEGMENT_BYTES = 16 * 1024 * 1024;
 /** Group metadata of big groups must fit one batch. */
 const OFFSETS_TOPIC_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 const REPLAY_FETCH_BYTES = 1024 * 1024;
+/** Snapshot batches stay well below max.message.bytes. */
+const SNAPSHOT_BATCH_BYTES = 512 * 1024;
 
 const KEY_OFFSET_V0 = 0;
 const KEY_OFFSET_V1 = 1;
@@ -228,6 +240,20 @@ export interface OffsetStoreOptions {
   partitions?: number;
   /** Clock for record timestamps (tests). */
   nowMs?: () => number;
+  /** Compact a partition once it holds at least this many records… (default 10000) */
+  compactMinRecords?: number;
+  /** …and more than this many times its live keys (default 4). */
+  compactRatio?: number;
+}
+
+/** What the store knows of one partition of the offsets topic. */
+interface PartitionState {
+  /** Latest record of every live key (hex of the key bytes → record); tombstoned keys are absent. */
+  readonly live: Map<string, { key: Buffer; value: Buffer }>;
+  /** Records in the log from its start (what a replay reads). */
+  records: number;
+  inFlight: number;
+  compacting: boolean;
 }
 
 export class OffsetStore implements GroupStore {
@@ -235,10 +261,27 @@ export class OffsetStore implements GroupStore {
   private readonly log = logger.child({ component: 'offset-store' });
   private readonly partitions: number;
   private readonly now: () => number;
+  private readonly compactMinRecords: number;
+  private readonly compactRatio: number;
+  private readonly state = new Map<number, PartitionState>();
+  private compactions = 0;
 
   constructor(private readonly metadata: ClusterMetadata, private readonly engine: Engine, options: OffsetStoreOptions = {}) {
     this.partitions = options.partitions ?? OFFSETS_TOPIC_PARTITIONS;
     this.now = options.nowMs ?? Date.now;
+    this.compactMinRecords = options.compactMinRecords ?? 10_000;
+    this.compactRatio = options.compactRatio ?? 4;
+  }
+
+  /** Snapshots taken so far (tests, metrics). */
+  get compactionCount(): number {
+    return this.compactions;
+  }
+
+  private partitionState(p: number): PartitionState {
+    let ps = this.state.get(p);
+    if (!ps) this.state.set(p, (ps = { live: new Map(), records: 0, inFlight: 0, compacting: false }));
+    return ps;
   }
 
   prepare(): Promise<void> {
@@ -301,12 +344,75 @@ export class OffsetStore implements GroupStore {
       this.log.error({ err: (err as Error).message }, 'offsets topic unavailable');
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
-    const route = this.engine.route(OFFSETS_TOPIC, partitionForGroup(groupId, t.partitions));
+    const partition = partitionForGroup(groupId, t.partitions);
+    const route = this.engine.route(OFFSETS_TOPIC, partition);
     if (!route) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    const batch = buildBatch(records.map((r) => ({ key: encodeKey(r), value: encodeValue(r) })), { timestampMs: this.now() });
-    const outcome = await route.shard.produce({ key: route.key, records: batch, acks: -1 });
-    if (outcome.errorCode !== ErrorCode.NONE) this.log.warn({ groupId, error: outcome.errorCode }, 'coordinator write failed');
-    return outcome.errorCode;
+    const encoded = records.map((r) => ({ key: encodeKey(r), value: encodeValue(r) }));
+    const batch = buildBatch(encoded, { timestampMs: this.now() });
+    const ps = this.partitionState(partition);
+    ps.inFlight++;
+    let outcome;
+    try {
+      outcome = await route.shard.produce({ key: route.key, records: batch, acks: -1 });
+    } finally {
+      ps.inFlight--;
+    }
+    if (outcome.errorCode !== ErrorCode.NONE) {
+      this.log.warn({ groupId, error: outcome.errorCode }, 'coordinator write failed');
+      return outcome.errorCode;
+    }
+    for (const r of encoded) track(ps, r.key, r.value);
+    this.maybeCompact(partition, ps);
+    return ErrorCode.NONE;
+  }
+
+  /** Rewrites the live records of a partition and drops everything before them, if the log is mostly dead records. */
+  private maybeCompact(partition: number, ps: PartitionState): void {
+    if (ps.compacting || ps.inFlight > 0 || ps.live.size === 0) return;
+    if (ps.records < this.compactMinRecords || ps.records < this.compactRatio * ps.live.size) return;
+    const route = this.engine.route(OFFSETS_TOPIC, partition);
+    if (!route) return;
+    ps.compacting = true;
+    // Built and issued in this tick, with nothing else in flight: the log up to here holds exactly `live`.
+    const batches: Buffer[] = [];
+    let current: { key: Buffer; value: Buffer }[] = [];
+    let bytes = 0;
+    const timestampMs = this.now();
+    for (const rec of ps.live.values()) {
+      current.push(rec);
+      bytes += rec.key.length + rec.value.length + 16;
+      if (bytes >= SNAPSHOT_BATCH_BYTES) { batches.push(buildBatch(current, { timestampMs })); current = []; bytes = 0; }
+    }
+    if (current.length > 0) batches.push(buildBatch(current, { timestampMs }));
+    const before = ps.records;
+    const snapshotRecords = ps.live.size;
+    ps.inFlight += batches.length;
+    const writes = batches.map((b) => Promise.resolve(route.shard.produce({ key: route.key, records: b, acks: -1 })));
+    void (async () => {
+      try {
+        const outcomes = await Promise.all(writes.map((w) => w.finally(() => { ps.inFlight--; })));
+        const failed = outcomes.find((o) => o.errorCode !== ErrorCode.NONE);
+        if (failed) {
+          this.log.warn({ partition: route.key, error: failed.errorCode }, 'offsets snapshot failed; the log stays as it is');
+          return;
+        }
+        const start = outcomes[0]!.baseOffset;
+        const d = await route.shard.deleteRecords(route.key, start);
+        if (d.errorCode !== ErrorCode.NONE) {
+          this.log.warn({ partition: route.key, error: d.errorCode }, 'offsets snapshot written but the old records could not be dropped');
+          ps.records += snapshotRecords;
+          return;
+        }
+        // Records appended after the snapshot was issued stay counted.
+        ps.records = snapshotRecords + (ps.records - before);
+        this.compactions++;
+        this.log.info({ partition: route.key, records: before, live: snapshotRecords, logStartOffset: start }, 'offsets partition compacted');
+      } catch (err) {
+        this.log.warn({ partition: route.key, err: (err as Error).message }, 'offsets snapshot failed');
+      } finally {
+        ps.compacting = false;
+      }
+    })();
   }
 
   async load(apply: (r: CoordinatorRecord) => void): Promise<void> {
@@ -319,6 +425,7 @@ export class OffsetStore implements GroupStore {
   }
 
   private async replayPartition(partition: number, apply: (r: CoordinatorRecord) => void): Promise<number> {
+    const ps = this.partitionState(partition);
     const route = this.engine.route(OFFSETS_TOPIC, partition);
     if (!route) throw new Error(`${OFFSETS_TOPIC}-${partition} is not open`);
     const offsets = await route.shard.offsets(route.key);
@@ -341,7 +448,9 @@ export class OffsetStore implements GroupStore {
               for (const rec of decodeRecords(buf, pos)) {
                 if (rec.offset < next || rec.key === null) continue;
                 try {
-                  apply(decodeRecord(rec.key, rec.value));
+                  const decoded = decodeRecord(rec.key, rec.value);
+                  track(ps, Buffer.from(rec.key), rec.value && Buffer.from(rec.value));
+                  apply(decoded);
                   count++;
                 } catch (err) {
                   this.log.warn({ partition: route.key, offset: rec.offset, err: (err as Error).message }, 'skipping an unreadable coordinator record');
@@ -356,4 +465,12 @@ export class OffsetStore implements GroupStore {
     }
     return count;
   }
+}
+
+/** Notes a record written to (or replayed from) a partition: the newest value of its key, or its deletion. */
+function track(ps: PartitionState, key: Buffer, value: Buffer | null): void {
+  const k = key.toString('hex');
+  if (value === null) ps.live.delete(k);
+  else ps.live.set(k, { key, value });
+  ps.records++;
 }
