@@ -7,7 +7,7 @@
  * and prints, per thread, where the time went: idle, GC, and the functions
  * with the most self time.
  *
- *   npm run build && node dist/bench/profile-produce.js [--seconds 8] [--top 15] [--keep DIR] [--only inline|worker]
+ *   npm run build && node dist/bench/profile-produce.js [--seconds 8] [--top 15] [--keep DIR] [--only inline|worker] [--flush os|group|interval:MS]
  *
  * The load generator runs in this process (and its worker thread), not in the
  * profiled broker. The .cpuprofile files can be opened in Chrome DevTools
@@ -82,10 +82,10 @@ export function formatThread(t: ThreadProfile): string {
   return lines.join('\n');
 }
 
-async function profileMode(label: string, shards: number | undefined, seconds: number, top: number, keep: string | null): Promise<{ rate: number; threads: ThreadProfile[] }> {
+async function profileMode(label: string, shards: number | undefined, seconds: number, top: number, keep: string | null, brokerArgs: string[]): Promise<{ rate: number; threads: ThreadProfile[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'millrace-prof-'));
   try {
-    const broker = await startBrokerProcess({ shards, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
+    const broker = await startBrokerProcess({ shards, args: brokerArgs, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
     let rate = 0;
     try {
       const r = await produceMax(broker.bootstrap, { durationMs: seconds * 1000, warmupMs: 1000 });
@@ -117,9 +117,11 @@ async function main(): Promise<void> {
   const top = Number(opt('--top') ?? 15);
   const keep = opt('--keep') ?? null;
   const only = opt('--only');
-  process.stdout.write(`CPU profile of the produce path: 100 B records, acks=1, ${seconds} s per mode (+1 s warm-up), load generator in a separate process\n`);
-  if (!only || only === 'inline') await profileMode('inline (--shards 0)', 0, seconds, top, keep);
-  if (!only || only === 'worker') await profileMode('worker (default shards)', undefined, seconds, top, keep);
+  const flush = opt('--flush');
+  const brokerArgs = flush ? ['--flush', flush] : [];
+  process.stdout.write(`CPU profile of the produce path: 100 B records, acks=1, flush ${flush ?? 'group (default)'}, ${seconds} s per mode (+1 s warm-up); the load generator runs in this process\n`);
+  if (!only || only === 'inline') await profileMode('inline (--shards 0)', 0, seconds, top, keep, brokerArgs);
+  if (!only || only === 'worker') await profileMode('worker (default shards)', undefined, seconds, top, keep, brokerArgs);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
