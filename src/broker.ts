@@ -145,6 +145,7 @@ async function composeBroker(
   });
   // Replays __consumer_offsets in the background; group requests get COORDINATOR_LOAD_IN_PROGRESS until done.
   const groupsLoaded = groups.start().catch(report('loading consumer groups failed'));
+  metadata.on('topicDeleted', (t) => { groups.onTopicDeleted(t.name).catch(report('dropping offsets of a deleted topic failed')); });
 
   let registry: HandlerRegistry;
   const services: BrokerServices = {

@@ -961,6 +961,23 @@ export class GroupCoordinator {
     return topics;
   }
 
+  /**
+   * A topic was deleted: its committed offsets go from every group (as Kafka
+   * does), so a topic re-created under the same name starts afresh.
+   */
+  async onTopicDeleted(topic: string): Promise<void> {
+    if (this.status !== 'active') return;
+    const writes: Promise<ErrorCode>[] = [];
+    for (const g of this.groups.values()) {
+      const parts = g.offsets.get(topic);
+      if (!parts) continue;
+      const records: CoordinatorRecord[] = [...parts.keys()].map((partition) => ({ type: 'offset', groupId: g.groupId, topic, partition, value: null }));
+      g.offsets.delete(topic);
+      writes.push(this.persist(g.groupId, records));
+    }
+    await Promise.all(writes);
+  }
+
   // ---------------------------------------------------------------- retention
 
   private scheduleRetention(): void {

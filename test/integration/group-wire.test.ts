@@ -201,6 +201,22 @@ test('ListGroups v0-4, DescribeGroups v0-5, DeleteGroups v0-2, OffsetDelete v0',
   assert.equal(f.topics, [], 'offsets went with the group');
 });
 
+test('deleting a topic deletes the groups\' offsets for it; a re-created topic starts without them', async () => {
+  await waitForTopics(conn, ['short-lived']);
+  const c = await conn.send('OffsetCommit', 2, { groupId: 'deleter', generationIdOrMemberEpoch: -1, memberId: '', retentionTimeMs: -1, topics: [{ name: 'short-lived', partitions: [{ partitionIndex: 0, committedOffset: 9 }] }] });
+  assert.is(c.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+  const d = await conn.send('DeleteTopics', 1, { topicNames: ['short-lived'], timeoutMs: 10_000 });
+  assert.is(d.responses[0]!.errorCode, ErrorCode.NONE);
+  await waitForTopics(conn, ['short-lived']);
+  let offset = 0;
+  for (let i = 0; i < 50; i++) {
+    offset = (await conn.send('OffsetFetch', 3, { groupId: 'deleter', topics: [{ name: 'short-lived', partitionIndexes: [0] }] })).topics[0]!.partitions[0]!.committedOffset;
+    if (offset === -1) break;
+    await sleep(20);
+  }
+  assert.is(offset, -1);
+});
+
 test('bad input: unknown member, empty group id, bad session timeout, mixed protocol types, oversize metadata, commit for an unknown group', async () => {
   assert.is((await join(conn, 5, 'bad', 'who-am-i')).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
   assert.is((await join(conn, 5, '')).errorCode, ErrorCode.INVALID_GROUP_ID);

@@ -439,6 +439,21 @@ test('ListGroups filters by state; DescribeGroups shows metadata and assignments
   await b.p;
 });
 
+test('offsets of a deleted topic go from every group', async () => {
+  const { gc, store } = await newCoordinator();
+  for (const g of ['x', 'y']) {
+    await gc.commitOffsets({ groupId: g, generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1, topics: [
+      { name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: '' }] },
+      { name: 'payments', partitions: [{ partitionIndex: 0, committedOffset: 2, committedLeaderEpoch: -1, committedMetadata: '' }] },
+    ] });
+  }
+  await gc.onTopicDeleted('orders');
+  for (const g of ['x', 'y']) {
+    assert.equal(gc.fetchOffsets(g, null, false).topics.map((t) => t.name), ['payments']);
+  }
+  assert.is(store.records.filter((r) => r.type === 'offset' && r.topic === 'orders' && r.value === null).length, 2, 'tombstoned');
+});
+
 test('close answers parked requests with NOT_COORDINATOR', async () => {
   const { gc } = await newCoordinator();
   const a = await singleStable(gc);
