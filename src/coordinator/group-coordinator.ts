@@ -404,10 +404,11 @@ export class GroupCoordinator {
     const selectedChanged = g.protocolName !== null && !r.protocols.some((p) => p.name === g.protocolName &&
       p.metadata.equals(m.protocols.find((q) => q.name === g.protocolName)?.metadata ?? EMPTY_BYTES));
     m.protocols = r.protocols;
-    if (selectedChanged) {
-      // Its subscription changed: the group has to rebalance after all.
+    if (selectedChanged || g.is('CompletingRebalance')) {
+      // Its subscription changed, or the assignment of this generation is still being made (and the
+      // restarted instance may have been the leader that was to send it): rebalance after all.
       m.joinWaiter = resolve;
-      this.prepareRebalance(g, `static member ${r.groupInstanceId} rejoined with new metadata`);
+      this.prepareRebalance(g, `static member ${r.groupInstanceId} rejoined`);
       return;
     }
     // The old leader id is returned so a rejoining leader does not compute an assignment that a
@@ -416,7 +417,6 @@ export class GroupCoordinator {
       errorCode: ErrorCode.NONE, generationId: g.generationId, protocolType: g.protocolType, protocolName: g.protocolName,
       leader: previousLeader === oldMemberId ? oldMemberId : (previousLeader ?? ''), memberId: newMemberId, members: [], skipAssignment: false,
     };
-    if (!g.is('Stable')) return resolve(result);
     const gen = g.generationId;
     this.persist(g.groupId, [{ type: 'group', groupId: g.groupId, value: this.groupValue(g) }]).then((e) => {
       if (e !== ErrorCode.NONE && g.generationId === gen) resolve(joinError(newMemberId, groupWriteError(e)));

@@ -281,6 +281,18 @@ test('static membership: a restarted static member takes its place without a reb
   assert.is(gc.groupState('g')?.state, 'Empty');
 });
 
+test('static leader restarted before it sent the assignment: the group rebalances instead of waiting for it', async () => {
+  const { gc } = await newCoordinator();
+  const a = await joined(gc.join(joinReq({ groupInstanceId: 'a' })));
+  assert.is(gc.groupState('g')?.state, 'CompletingRebalance');
+  const again = await joined(gc.join(joinReq({ groupInstanceId: 'a' })));
+  assert.is(again.errorCode, ErrorCode.NONE);
+  assert.is(again.generationId, a.generationId + 1, 'a new generation');
+  assert.is(again.leader, again.memberId, 'and it leads it');
+  const s = await gc.sync({ groupId: 'g', generationId: again.generationId, memberId: again.memberId, groupInstanceId: 'a', protocolType: null, protocolName: null, assignments: [{ memberId: again.memberId, assignment: assignment({ orders: [1] }) }] });
+  assert.equal(decodeAssignment(s.assignment)?.assignedPartitions[0]?.partitions, [1]);
+});
+
 test('leave: the group rebalances without the member; batch leave reports unknown members per member', async () => {
   const { gc } = await newCoordinator();
   const a = await singleStable(gc);
