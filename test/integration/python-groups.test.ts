@@ -6,6 +6,8 @@
  * alone, adds a second one while messages keep coming, drains, leaves, and
  * checks with a third member that every offset was committed. The test then
  * compares the committed total with the log end offsets the broker reports.
+ * A last script restarts a static member (group.instance.id) and checks that
+ * the group does not rebalance.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -110,6 +112,20 @@ test('kafka-python group: join (v2, no MEMBER_ID_REQUIRED), commits, resume', as
   await createTopic('py-groups-kp');
   const s = await runPython('groups_kafka_python.py', [tb.bootstrap, 'py-groups-kp', 'py-kp', '45']);
   await check(s, 'py-groups-kp', 'kafka-python');
+});
+
+test('confluent-kafka static membership: a member restarted with its group.instance.id takes its partitions back without a rebalance', async () => {
+  await createTopic('py-groups-static');
+  const s = await runPython('groups_static.py', [tb.bootstrap, 'py-groups-static', 'py-static', '45']) as unknown as {
+    errors: string[]; before: { a: number[]; b: number[] }; a_partitions: number[]; a2_partitions: number[]; b_assigns_after: number; all_consumed: boolean; a2_replayed: number; restart_ms: number;
+  };
+  const detail = JSON.stringify(s);
+  assert.equal(s.errors, [], detail);
+  assert.is(s.before.a.length + s.before.b.length, PARTITIONS, detail);
+  assert.equal(s.a2_partitions, s.a_partitions, `the restarted instance gets its old partitions: ${detail}`);
+  assert.is(s.b_assigns_after, 0, `the other member saw no rebalance: ${detail}`);
+  assert.ok(s.all_consumed, detail);
+  assert.is(s.a2_replayed, 0, `it resumed from the committed offsets: ${detail}`);
 });
 
 test.run();
