@@ -31,7 +31,7 @@ import { median } from './lib/stats.js';
 import type { BenchFigure, BenchRunOptions } from './micro/types.js';
 import { rawFetch } from './workloads/raw-fetch.js';
 import { kcatAvailable, kcatTimedRun, writeRecordFile } from './workloads/kcat.js';
-import { compact, e2eAtRate, manyPartitions, MAX_PRODUCE, perfLines, prefillAndConsume, produceMax, topicName, type Timing } from './workloads/workloads.js';
+import { compact, e2eAtRate, manyPartitions, MAX_PRODUCE, perfLines, prefillAndConsume, produceAtRate, produceMax, topicName, type Timing } from './workloads/workloads.js';
 import type { LoadResult } from '../src/load/load-result.js';
 
 // ------------------------------------------------------------------ options
@@ -215,6 +215,12 @@ async function main(): Promise<number> {
             note: `${kcatRecords.toLocaleString('en-US')} records, start-up (${fixed.toFixed(0)} ms) subtracted`,
           });
         }
+        // The latency floor of the measuring client: fixed-rate publish latency against a server that does almost nothing.
+        const floor = run.loadRun('load generator → bare Kafka produce loop, 10,000 rec/s', await produceAtRate(`127.0.0.1:${sink.port}`, 10_000, T_E2E));
+        const fl = floor.produce!.latency;
+        run.add('client', { name: 'load generator → bare Kafka produce loop at 10,000 rec/s, publish p50', value: fl.p50Ms, unit: 'ms', note: 'the client\'s own latency floor' });
+        run.add('client', { name: 'load generator → bare Kafka produce loop at 10,000 rec/s, publish p99', value: fl.p99Ms, unit: 'ms' });
+        run.add('client', { name: 'load generator → bare Kafka produce loop at 10,000 rec/s, publish p99.9', value: fl.p999Ms, unit: 'ms', note: `max ${fl.maxMs.toFixed(2)} ms` });
       } finally {
         await sink.stop();
       }

@@ -43,6 +43,11 @@ export function produceMax(bootstrap: string, t: Timing, over: LoadOptionsInput 
   return load({ mode: 'produce', bootstrap, topic: topicName('produce'), recordSize: 100, acks: 1, ...MAX_PRODUCE, ...t, ...over });
 }
 
+/** Publish latency at a fixed rate, no consumer (the e2e shape's producer side). */
+export function produceAtRate(bootstrap: string, rate: number, t: Timing, over: LoadOptionsInput = {}): Promise<LoadResult> {
+  return load({ mode: 'produce', bootstrap, topic: topicName(`rate${rate}`), recordSize: 100, acks: 1, rate, ...E2E, ...t, ...over });
+}
+
 /** (4) End-to-end latency at a fixed rate (coordinated omission corrected). */
 export function e2eAtRate(bootstrap: string, rate: number, t: Timing, over: LoadOptionsInput = {}): Promise<LoadResult> {
   return load({ mode: 'e2e', bootstrap, topic: topicName(`e2e${rate}`), recordSize: 100, acks: 1, rate, ...E2E, ...t, ...over });
