@@ -19,7 +19,7 @@
  * only when something broke).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,6 +142,7 @@ async function main(): Promise<number> {
   const run = new Run(args);
   const startedAt = new Date();
   const loadAvgStart = loadavg();
+  const psiStart = cpuPressureTotalUs();
   const opts: BenchRunOptions = { quick: q };
   const T_PRODUCE: Timing = q ? { durationMs: 1500, warmupMs: 500 } : { durationMs: 5000, warmupMs: 1000 };
   const T_E2E: Timing = q ? { durationMs: 2000, warmupMs: 500 } : { durationMs: 8000, warmupMs: 1000 };
@@ -388,13 +389,18 @@ async function main(): Promise<number> {
     only: args.only,
     command: `npm run bench${process.argv.slice(2).length ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
     commit: gitCommit(),
-    machine: `${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}${kcatVersion ? `, kcat with ${kcatVersion}` : ''}`,
+    machine: `${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}${kcatVersion ? `, ${kcatVersion}` : ''}`,
     loadAvgStart,
     loadAvgEnd: loadavg(),
   };
+  const psiEnd = cpuPressureTotalUs();
+  if (psiStart !== null && psiEnd !== null) {
+    const share = (psiEnd - psiStart) / ((finishedAt.getTime() - startedAt.getTime()) * 1000);
+    info.cpuPressure = `some task waited for a CPU ${(share * 100).toFixed(0)}% of the time (Linux PSI; the suite's own threads count too)`;
+  }
   process.stdout.write(formatConsole(run.figures));
   const c = verdictCounts(run.figures);
-  process.stdout.write(`\n${c.ok} OK, ${c.below} BELOW, ${c.above} ABOVE; ${run.figures.length} figures in ${info.durationS.toFixed(0)} s\n`);
+  process.stdout.write(`\n${c.ok} OK, ${c.below} BELOW, ${c.above} ABOVE; ${run.figures.length} figures in ${info.durationS.toFixed(0)} s; load average ${info.loadAvgEnd.map((x) => x.toFixed(2)).join(' ')}${info.cpuPressure ? `; ${info.cpuPressure}` : ''}\n`);
   const md = formatMarkdownReport(info, run.figures, run.perf, run.notes);
   const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
@@ -451,6 +457,16 @@ function derive(run: Run): void {
   if (alone && kcatBest > 0) {
     alone.target = { op: '>=', value: kcatBest };
     alone.note = `${alone.note ?? ''}; target: the faster kcat figure`;
+  }
+}
+
+/** Linux PSI: total µs during which some task waited for a CPU (null where unsupported). */
+function cpuPressureTotalUs(): number | null {
+  try {
+    const m = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
   }
 }
 

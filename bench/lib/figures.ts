@@ -148,6 +148,8 @@ export interface RunInfo {
   machine: string;
   loadAvgStart: number[];
   loadAvgEnd: number[];
+  /** Share of time some task waited for a CPU over the run (Linux PSI, /proc/pressure/cpu), if known. */
+  cpuPressure?: string;
 }
 
 /** Counts of verdicts, for the closing line. */
@@ -173,7 +175,7 @@ export function formatMarkdownReport(info: RunInfo, figures: readonly Figure[], 
     `- Run: ${info.startedAt}, ${info.durationS.toFixed(0)} s, \`${info.command}\`${info.only.length ? ` (only: ${info.only.join(', ')})` : ''}`,
     `- Commit: ${info.commit}`,
     `- Machine: ${info.machine}`,
-    `- Load average (1/5/15 min) at start: ${la(info.loadAvgStart)}; at end: ${la(info.loadAvgEnd)}`,
+    `- Load average (1/5/15 min) at start: ${la(info.loadAvgStart)}; at end: ${la(info.loadAvgEnd)}${info.cpuPressure ? `; CPU pressure over the run: ${info.cpuPressure}` : ''}`,
     `- Targets: ${c.ok} OK, ${c.below} BELOW, ${c.above} ABOVE (a latency over its limit); ${c.untargeted} figures without a target`,
     '',
     formatMarkdownTables(figures),
