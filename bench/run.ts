@@ -32,6 +32,7 @@ import type { BenchFigure, BenchRunOptions } from './micro/types.js';
 import { rawFetch } from './workloads/raw-fetch.js';
 import { kcatAvailable, kcatTimedRun, writeRecordFile } from './workloads/kcat.js';
 import { compact, e2eAtRate, manyPartitions, MAX_PRODUCE, perfLines, prefillAndConsume, produceAtRate, produceMax, topicName, type Timing } from './workloads/workloads.js';
+import { logger } from '../src/common/logger.js';
 import type { LoadResult } from '../src/load/load-result.js';
 
 // ------------------------------------------------------------------ options
@@ -132,6 +133,8 @@ const shardLabel = (s: number | undefined): string => (s === undefined ? `defaul
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  // In-process storage benchmarks log slow fsyncs at warn; the suite reports its own figures.
+  logger.level = process.env.MILLRACE_LOG_LEVEL ?? 'error';
   if (args.list) {
     process.stdout.write(PARTS.join('\n') + '\n');
     return 0;
