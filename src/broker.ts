@@ -83,7 +83,13 @@ async function composeBroker(
   const purgatory = new FetchPurgatory();
   engine.onData((key) => purgatory.wake(key));
 
-  const logConfigFor = (topic: TopicInfo): LogConfig => ({ ...metadata.effectiveLogConfig(topic), flush: config.flush });
+  const logConfigFor = (topic: TopicInfo): LogConfig => {
+    const t = metadata.effectiveLogConfig(topic);
+    // A compact-only topic is never trimmed by time or size (Kafka: retention applies to cleanup.policy=delete).
+    // Compaction itself is not implemented yet, so such a topic keeps every record.
+    const keepAll = t.cleanupPolicy.compact && !t.cleanupPolicy.delete;
+    return { ...t, flush: config.flush, ...(keepAll ? { retentionMs: -1, retentionBytes: -1 } : {}) };
+  };
   let onPartitionOpened = (): void => {};
   const openTopic = async (t: TopicInfo, fromPartition = 0, hints?: Map<string, RecoveryHints>): Promise<void> => {
     const opens: Promise<void>[] = [];
