@@ -8,10 +8,13 @@
  * The maximum-throughput shape (MAX_PRODUCE) was chosen by measurement on the
  * dev box: one connection with 8 requests in flight leaves both broker
  * threads idle ~65% of the time (the client's window is the limit), so the
- * suite uses two connections × 16 in flight over 8 partitions with Kafka's
- * default 16 KiB batches. Larger batches were slower *in the load generator
- * itself* (against the bare Kafka sink: 3.1 M rec/s at 16 KiB, 1.9 M at 128 KiB,
- * 1.2 M at 256 KiB).
+ * suite uses two connections × 16 in flight over 8 partitions. Batches of
+ * 64 KiB: the broker's cost is mostly per batch and per request, so against
+ * the broker 64 KiB batches gave ~1.5x the records/s of Kafka's default
+ * 16 KiB (default shards: 2.0 vs 1.3 M rec/s; inline: 2.7-3.2 vs 2.0-2.3 M),
+ * and 64 KiB is also the load generator's own best size against the bare
+ * Kafka sink (5.3 M rec/s; 3.5 M at 16 KiB, 4.1 M at 128 KiB, and it has
+ * collapsed to 0.4-1.2 M with 128-256 KiB batches on a loaded machine).
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +24,7 @@ import { runLoad } from '../../src/load/load-runner.js';
 import { formatReport } from '../../src/load/report.js';
 import { runPlan } from '../../src/load/run-plan.js';
 
-export const MAX_PRODUCE = { partitions: 8, connections: 2, maxInFlight: 16, batchBytes: 16 * 1024, workers: 1 } as const;
+export const MAX_PRODUCE = { partitions: 8, connections: 2, maxInFlight: 16, batchBytes: 64 * 1024, workers: 1 } as const;
 /** e2e latency runs: a light, realistic shape (default client settings, linger 0, long-poll fetches). */
 export const E2E = { partitions: 2, connections: 1, maxInFlight: 8, batchBytes: 16 * 1024, workers: 1, consumers: 1 } as const;
 
