@@ -211,7 +211,7 @@ async function main(): Promise<number> {
         if (Number(stats.badBatches) > 0) throw new Error(`the bare Kafka produce loop saw ${String(stats.badBatches)} bad batches`);
         run.add('client', {
           name: 'load generator alone → bare Kafka produce loop, 100 B', value: Math.round(median(lg)), unit: 'rec/s', runs: lg.map(Math.round),
-          ceiling: CEILING.bareProduce, note: `median of ${lg.length}; ${MAX_PRODUCE.connections} conns × ${MAX_PRODUCE.maxInFlight} in flight, ${MAX_PRODUCE.partitions} partitions`,
+          ceiling: CEILING.bareProduce, note: `median of ${lg.length}; ${MAX_PRODUCE.connections} conns × ${MAX_PRODUCE.maxInFlight} in flight, ${MAX_PRODUCE.partitions} partitions, ${MAX_PRODUCE.batchBytes >> 10} KiB batches`,
         });
         if (kc.length > 0) {
           run.add('client', {
@@ -448,6 +448,13 @@ function derive(run: Run): void {
   const p1 = run.find('(1) produce 100 B acks=1, max throughput');
   if (p1 && bare) {
     run.add('workload', { name: '(1) produce acks=1 as a share of the bare produce loop', value: Math.round((p1.value / bare.value) * 1000) / 10, unit: '%', target: { op: '>=', value: 70 } });
+  }
+  const alone0 = run.find('load generator alone → bare Kafka produce loop, 100 B');
+  if (p1 && alone0) {
+    run.add('workload', {
+      name: '(1) produce acks=1 as a share of the load generator alone', value: Math.round((p1.value / alone0.value) * 1000) / 10, unit: '%',
+      note: 'same client against the bare Kafka produce loop: what the broker costs on top of the client',
+    });
   }
   const cons = run.find('(3) consume, log bytes');
   if (cons && fetch) {
