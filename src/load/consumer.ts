@@ -16,7 +16,7 @@ import { recordUs } from './latency-histogram.js';
 import { Meter, type IntervalSample } from './load-stats.js';
 import type { BrokerAddress } from './producer.js';
 import { nowUs } from './record-value.js';
-import { RunClock } from './run-clock.js';
+import { atUs, RunClock } from './run-clock.js';
 import type { Verifier } from './verifier.js';
 
 export interface ConsumerConfig {
@@ -135,10 +135,10 @@ export class Consumer {
       this.timers.push(setTimeout(() => this.stop(), Math.max(0, (this.warmupEndUs + c.durationMs * 1000 - nowUs()) / 1000)));
     }
     // Fetching starts at t0 with everyone else, so phases and rates share one clock.
-    this.timers.push(setTimeout(() => {
+    atUs(t0Us, () => {
       this.loops = this.leaders.map((l) => this.fetchLoop(l));
       void Promise.all(this.loops).then(() => this.finish());
-    }, Math.max(0, (t0Us - nowUs()) / 1000)));
+    }, this.timers);
   }
 
   stop(): void {

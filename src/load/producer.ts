@@ -39,7 +39,7 @@ import { encodeHistogram, newHistogram, recordUs } from './latency-histogram.js'
 import type { Acks, CompressionName, KeySpec } from './load-options.js';
 import { Meter, type IntervalSample } from './load-stats.js';
 import { nowUs } from './record-value.js';
-import { RunClock } from './run-clock.js';
+import { atUs, RunClock } from './run-clock.js';
 
 export interface BrokerAddress { nodeId: number; host: string; port: number }
 
@@ -241,9 +241,7 @@ export class Producer {
       this.onSample(this.meter.take(second, this.inFlight(), null));
       this.checkTimeouts();
     });
-    const at = (us: number, fn: () => void): void => {
-      this.phaseTimers.push(setTimeout(fn, Math.max(0, (us - nowUs()) / 1000)));
-    };
+    const at = (us: number, fn: () => void): void => atUs(us, fn, this.phaseTimers);
     at(t0Us, () => {
       this.phase = c.warmupMs > 0 ? 'warmup' : 'measure';
       if (this.phase === 'measure') this.measureStartUs = nowUs();

@@ -7,6 +7,21 @@
  */
 import { nowUs } from './record-value.js';
 
+/**
+ * Call `fn` once the µs clock (nowUs) has reached `us`, never before. A bare
+ * setTimeout can fire up to ~1 ms early as nowUs sees it (Node timers count
+ * whole milliseconds from the event loop's cached time), and a producer started
+ * early stamps its first batches with send times before t0, which the e2e
+ * consumer then files under the warm-up. An early timer is re-armed for the
+ * rest. Every timer set goes into `timers` (for clearTimeout).
+ */
+export function atUs(us: number, fn: () => void, timers: NodeJS.Timeout[]): void {
+  const arm = (): void => {
+    timers.push(setTimeout(() => (nowUs() < us ? arm() : fn()), Math.max(0, (us - nowUs()) / 1000)));
+  };
+  arm();
+}
+
 export class RunClock {
   private last = 0;
   private timer: NodeJS.Timeout | null = null;
