@@ -115,12 +115,27 @@ export class ShardRing {
     return p + MSG_HEADER;
   }
 
-  /** Makes the reserved message visible and wakes the consumer if it sleeps. */
+  private wakeScheduled = false;
+
+  /**
+   * Makes the reserved message visible. The consumer is woken once per
+   * event-loop turn of the producer, not per message: a futex wake costs
+   * several microseconds and showed up at ~10% of the dispatcher's CPU when
+   * issued per message.
+   */
   publish(): void {
     Atomics.store(this.words, HEAD, this.pendingHead | 0);
     Atomics.add(this.words, HEAD_SEQ, 1);
-    if (Atomics.load(this.words, CONSUMER_SLEEPING) === 1) Atomics.notify(this.words, HEAD_SEQ);
+    if (!this.wakeScheduled) {
+      this.wakeScheduled = true;
+      queueMicrotask(this.wake);
+    }
   }
+
+  private readonly wake = (): void => {
+    this.wakeScheduled = false;
+    if (Atomics.load(this.words, CONSUMER_SLEEPING) === 1) Atomics.notify(this.words, HEAD_SEQ);
+  };
 
   /** Writes a whole message; false if the ring is full. */
   tryWrite(tag: number, payload: Uint8Array): boolean {
