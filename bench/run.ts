@@ -13,8 +13,8 @@
  * comparison (--shards 0 / 1 / default, 3 interleaved rounds, medians), then the
  * remaining workloads. Each figure is printed beside its target with OK /
  * BELOW (ABOVE for a latency over its limit); the run writes
- * bench/results/<timestamp>.json and .md and, unless --only was given,
- * bench/results/latest.md. A figure below its target does not fail the run:
+ * bench/results/<timestamp>.json and .md and, for a full run (neither --quick
+ * nor --only), bench/results/latest.md. A figure below its target does not fail the run:
  * on a shared VM a miss is a reading to look at (the exit code is non-zero
  * only when something broke).
  */
@@ -410,8 +410,10 @@ async function main(): Promise<number> {
   const stamp = startedAt.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
   writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({ info, figures: run.figures, notes: run.notes, failures: run.failures, perfLines: run.perf, raw: run.raw }, null, 2) + '\n');
   writeFileSync(join(dir, `${stamp}.md`), md);
-  if (args.only.length === 0) writeFileSync(join(dir, 'latest.md'), md);
-  process.stdout.write(`results: bench/results/${stamp}.json, bench/results/${stamp}.md${args.only.length === 0 ? ', bench/results/latest.md' : ''}\n`);
+  // latest.md (what the README points to) only ever holds a complete, full-length run.
+  const complete = args.only.length === 0 && !q;
+  if (complete) writeFileSync(join(dir, 'latest.md'), md);
+  process.stdout.write(`results: bench/results/${stamp}.json, bench/results/${stamp}.md${complete ? ', bench/results/latest.md' : ''}\n`);
   if (run.failures.length > 0) {
     process.stderr.write(`\n${run.failures.length} part(s) failed:\n${run.failures.join('\n')}\n`);
     return 1;
