@@ -6,6 +6,7 @@
  *   npm run bench -- --quick           # a ~1-minute subset (shorter runs, fewer repeats)
  *   npm run bench -- --only engine     # only parts whose key contains "engine" (comma-separated list)
  *   npm run bench -- --list            # the part keys
+ *   npm run bench -- --reps 2          # rounds of the repeated parts (default 3, --quick 1)
  *
  * Order: micro-benchmarks, ceilings (so later figures can be read as a
  * fraction of them), the client check (load generator and kcat against a
