@@ -53,7 +53,7 @@ export async function run(opts: BenchRunOptions): Promise<BenchFigure[]> {
   for (const [label, size] of [['16 KiB', 16 * 1024], ['1 MiB', 1 << 20]] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'millrace-bench-seg-'));
     try {
-      touchPages(join(dir, 'scratch.bin'), measured);
+      touchPages(join(dir, 'scratch.bin'), warm + measured);
       const log = await PartitionLog.open(join(dir, 'bench-0'), { ...DEFAULT_LOG_CONFIG, flush: { kind: 'os' }, maxMessageBytes: 2 << 20 });
       const batch = batchOf(size);
       appendFor(log, batch, warm, maxMs);
