@@ -22,7 +22,7 @@ import { normalizeLoadOptions, type LoadOptionsInput } from '../../src/load/load
 import type { LoadResult } from '../../src/load/load-result.js';
 import { runLoad } from '../../src/load/load-runner.js';
 import { formatReport } from '../../src/load/report.js';
-import { runPlan } from '../../src/load/run-plan.js';
+import { runPlan, type PlanHooks } from '../../src/load/run-plan.js';
 
 export const MAX_PRODUCE = { partitions: 8, connections: 2, maxInFlight: 16, batchBytes: 64 * 1024, workers: 1 } as const;
 /** e2e latency runs: a light, realistic shape (default client settings, linger 0, long-poll fetches). */
@@ -35,8 +35,29 @@ export function topicName(prefix: string): string {
   return `bench-${prefix}-${Date.now().toString(36)}-${topicSeq++}`;
 }
 
+/** A run that is not over after this long is stopped (and fails): every load run is bounded in time. */
+export const LOAD_RUN_LIMIT_MS = 180_000;
+
+/** Hooks that stop a run after `limitMs`; `clear()` once it is over. */
+function guard(limitMs: number): { hooks: PlanHooks; clear(): void; fired(): boolean } {
+  let timer: NodeJS.Timeout | null = null;
+  let fired = false;
+  return {
+    hooks: { onStart: (stop) => { timer = setTimeout(() => { fired = true; stop(); }, limitMs); } },
+    clear: () => { if (timer) clearTimeout(timer); },
+    fired: () => fired,
+  };
+}
+
 async function load(input: LoadOptionsInput): Promise<LoadResult> {
-  const r = await runLoad({ quiet: true, createTopic: true, ...input });
+  const g = guard(LOAD_RUN_LIMIT_MS);
+  let r: LoadResult;
+  try {
+    r = await runLoad({ quiet: true, createTopic: true, ...input }, g.hooks);
+  } finally {
+    g.clear();
+  }
+  if (g.fired()) throw new Error(`load run stopped after ${LOAD_RUN_LIMIT_MS / 1000} s`);
   if (!r.ok) throw new Error(`load run failed: ${r.problems.join('; ')}`);
   return r;
 }
@@ -104,7 +125,14 @@ export async function manyPartitions(bootstrap: string, topics: number, partitio
     connections: 1, maxInFlight: 8, batchBytes: 16 * 1024, workers: 1, quiet: true, ...t,
   });
   const names = Array.from({ length: topics }, (_, i) => `${prefix}-${i}`);
-  const r = await runPlan(o, names);
+  const g = guard(LOAD_RUN_LIMIT_MS);
+  let r: LoadResult;
+  try {
+    r = await runPlan(o, names, g.hooks);
+  } finally {
+    g.clear();
+  }
+  if (g.fired()) throw new Error(`load run stopped after ${LOAD_RUN_LIMIT_MS / 1000} s`);
   if (!r.ok) throw new Error(`load run failed: ${r.problems.join('; ')}`);
   return r;
 }
