@@ -497,6 +497,6 @@ function gitCommit(): string {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().then(
     (code) => process.exit(code),
-    (err: Error) => { process.stderr.write(`bench: ${err.stack ?? err.message}\n`); process.exit(2); },
+    (err: Error) => { process.stderr.write(`bench: ${err.message}\n`); process.exit(2); },
   );
 }
