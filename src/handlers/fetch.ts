@@ -26,6 +26,7 @@ export function fetchHandler(s: BrokerServices) {
     async handle(req, ctx) {
       const deadline = Date.now() + req.maxWaitMs;
       for (;;) {
+        const mark = s.purgatory.mark();
         const { responses, bytes, error, keys } = await readAll(s, req, ctx.apiVersion >= 13);
         const remainingMs = deadline - Date.now();
         if (bytes >= Math.max(1, req.minBytes) || error || remainingMs <= 0 || keys.length === 0) {
@@ -34,7 +35,7 @@ export function fetchHandler(s: BrokerServices) {
           }
           return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
         }
-        await s.purgatory.wait(keys, remainingMs);
+        await s.purgatory.wait(keys, remainingMs, mark);
       }
     },
   });

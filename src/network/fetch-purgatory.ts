@@ -14,9 +14,23 @@ interface Waiter {
 
 export class FetchPurgatory {
   private readonly waiters = new Map<PartitionKey, Set<Waiter>>();
+  /** Bumped on every data signal; `lastSignal` records it per partition. */
+  private signals = 0;
+  private readonly lastSignal = new Map<PartitionKey, number>();
 
-  /** Resolves when any of `keys` gets new data or after `maxWaitMs`, whichever is first. */
-  wait(keys: PartitionKey[], maxWaitMs: number): Promise<void> {
+  /**
+   * A mark to take before reading the partitions a fetch will wait on. With
+   * worker shards the read completes asynchronously, and a data signal can
+   * arrive between the read and the park; `wait` given the mark returns at
+   * once in that case instead of sleeping through the new data.
+   */
+  mark(): number {
+    return this.signals;
+  }
+
+  /** Resolves when any of `keys` gets new data after `since` or after `maxWaitMs`, whichever is first. */
+  wait(keys: PartitionKey[], maxWaitMs: number, since = this.signals): Promise<void> {
+    if (keys.some((k) => (this.lastSignal.get(k) ?? -1) >= since)) return Promise.resolve();
     return new Promise((resolve) => {
       const waiter: Waiter = {
         keys,
@@ -33,6 +47,7 @@ export class FetchPurgatory {
 
   /** Called by the shards' data signal. */
   wake(key: PartitionKey): void {
+    this.lastSignal.set(key, this.signals++);
     const set = this.waiters.get(key);
     if (!set) return;
     for (const w of [...set]) this.release(w);
