@@ -263,18 +263,18 @@ function genStruct(ctx: Ctx, name: string, fields: FieldSpec[], versions: Range)
     const body = readField(ctx, f);
     o.push(c === 'true' ? `  ${body}` : `  if (${c}) { ${body} }`);
   }
-  if (ctx.flexible) {
+  if (ctx.flexible && !tagged.length) {
+    o.push(flexCond === 'true' ? '  r.skipTaggedFields();' : `  if (${flexCond}) r.skipTaggedFields();`);
+  } else if (ctx.flexible) {
     o.push(`  if (${flexCond}) {`);
     o.push('    const nTags = r.uvarint();');
     o.push('    for (let i = 0; i < nTags; i++) {');
     o.push('      const tag = r.uvarint();');
     o.push('      const size = r.uvarint();');
-    if (tagged.length) {
-      o.push('      switch (tag) {');
-      for (const f of tagged) o.push(`        case ${f.tag}: { ${readField(ctx, f)} break; }`);
-      o.push('        default: r.skip(size);');
-      o.push('      }');
-    } else o.push('      void tag; r.skip(size);');
+    o.push('      switch (tag) {');
+    for (const f of tagged) o.push(`        case ${f.tag}: { ${readField(ctx, f)} break; }`);
+    o.push('        default: r.skip(size);');
+    o.push('      }');
     o.push('    }');
     o.push('  }');
   }
@@ -291,10 +291,11 @@ function genStruct(ctx: Ctx, name: string, fields: FieldSpec[], versions: Range)
     const body = writeField(ctx, f, `m.${camel(f.name)}`);
     o.push(c === 'true' ? `  ${body}` : `  if (${c}) { ${body} }`);
   }
-  if (ctx.flexible) {
+  if (ctx.flexible && !tagged.length) {
+    o.push(flexCond === 'true' ? '  w.uvarint(0); // empty tagged-field section' : `  if (${flexCond}) w.uvarint(0); // empty tagged-field section`);
+  } else if (ctx.flexible) {
     o.push(`  if (${flexCond}) {`);
-    if (!tagged.length) o.push('    w.uvarint(0);');
-    else {
+    {
       o.push('    const tags: [number, Buffer][] = [];');
       for (const f of tagged) {
         const tv = intersect(parseRange(f.taggedVersions, null), fieldVersions(ctx, f, versions));

@@ -33,14 +33,7 @@ export function readAddOffsetsToTxnRequest(r: Reader, v: number): AddOffsetsToTx
   f_producerId = r.int64();
   f_producerEpoch = r.int16();
   f_groupId = (v >= 3 ? r.compactString() : r.string());
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { transactionalId: f_transactionalId, producerId: f_producerId, producerEpoch: f_producerEpoch, groupId: f_groupId };
 }
 
@@ -49,7 +42,5 @@ export function writeAddOffsetsToTxnRequest(w: Writer, v: number, m: Init<AddOff
   { const x = (m.producerId ?? 0); w.int64(x); }
   { const x = (m.producerEpoch ?? 0); w.int16(x); }
   { const x = (m.groupId ?? ""); (v >= 3 ? w.compactString(x!) : w.string(x!)); }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }

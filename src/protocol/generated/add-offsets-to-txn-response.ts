@@ -24,21 +24,12 @@ export function readAddOffsetsToTxnResponse(r: Reader, v: number): AddOffsetsToT
   let f_errorCode : number = 0;
   f_throttleTimeMs = r.int32();
   f_errorCode = r.int16();
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode };
 }
 
 export function writeAddOffsetsToTxnResponse(w: Writer, v: number, m: Init<AddOffsetsToTxnResponse>): void {
   { const x = (m.throttleTimeMs ?? 0); w.int32(x); }
   { const x = (m.errorCode ?? 0); w.int16(x); }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }

@@ -38,14 +38,7 @@ export function readAddPartitionsToTxnRequest(r: Reader, v: number): AddPartitio
   if (v <= 3) { f_v3AndBelowProducerId = r.int64(); }
   if (v <= 3) { f_v3AndBelowProducerEpoch = r.int16(); }
   if (v <= 3) { { const n = r.arrayLength(v >= 3); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, v); f_v3AndBelowTopics = a; } } }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { transactions: f_transactions, v3AndBelowTransactionalId: f_v3AndBelowTransactionalId, v3AndBelowProducerId: f_v3AndBelowProducerId, v3AndBelowProducerEpoch: f_v3AndBelowProducerEpoch, v3AndBelowTopics: f_v3AndBelowTopics };
 }
 
@@ -55,9 +48,7 @@ export function writeAddPartitionsToTxnRequest(w: Writer, v: number, m: Init<Add
   if (v <= 3) { { const x = (m.v3AndBelowProducerId ?? 0); w.int64(x); } }
   if (v <= 3) { { const x = (m.v3AndBelowProducerEpoch ?? 0); w.int16(x); } }
   if (v <= 3) { { const x = (m.v3AndBelowTopics ?? []); if (x === null) { w.arrayLength(-1, v >= 3); } else { w.arrayLength(x.length, v >= 3); for (const e of x) { writeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w, v, e ?? {}); } } } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }
 
 export interface AddPartitionsToTxnRequestAddPartitionsToTxnTransaction {
@@ -88,14 +79,7 @@ export function readAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(r: Re
   if (v >= 4) { f_producerEpoch = r.int16(); }
   if (v >= 4) { f_verifyOnly = r.bool(); }
   if (v >= 4) { { const n = r.arrayLength(v >= 3); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r, v); f_topics = a; } } }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { transactionalId: f_transactionalId, producerId: f_producerId, producerEpoch: f_producerEpoch, verifyOnly: f_verifyOnly, topics: f_topics };
 }
 
@@ -105,9 +89,7 @@ export function writeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(w: W
   if (v >= 4) { { const x = (m.producerEpoch ?? 0); w.int16(x); } }
   if (v >= 4) { { const x = (m.verifyOnly ?? false); w.bool(x); } }
   if (v >= 4) { { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 3); } else { w.arrayLength(x.length, v >= 3); for (const e of x) { writeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w, v, e ?? {}); } } } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }
 
 export interface AddPartitionsToTxnRequestAddPartitionsToTxnTopic {
@@ -126,21 +108,12 @@ export function readAddPartitionsToTxnRequestAddPartitionsToTxnTopic(r: Reader, 
   let f_partitions : number[] = [];
   f_name = (v >= 3 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 3); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = r.int32(); f_partitions = a; } }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { name: f_name, partitions: f_partitions };
 }
 
 export function writeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w: Writer, v: number, m: Init<AddPartitionsToTxnRequestAddPartitionsToTxnTopic>): void {
   { const x = (m.name ?? ""); (v >= 3 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 3); } else { w.arrayLength(x.length, v >= 3); for (const e of x) { w.int32(e); } } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }

@@ -34,14 +34,7 @@ export function readAddPartitionsToTxnResponse(r: Reader, v: number): AddPartiti
   if (v >= 4) { f_errorCode = r.int16(); }
   if (v >= 4) { { const n = r.arrayLength(v >= 3); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r, v); f_resultsByTransaction = a; } } }
   if (v <= 3) { { const n = r.arrayLength(v >= 3); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, v); f_resultsByTopicV3AndBelow = a; } } }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode, resultsByTransaction: f_resultsByTransaction, resultsByTopicV3AndBelow: f_resultsByTopicV3AndBelow };
 }
 
@@ -50,9 +43,7 @@ export function writeAddPartitionsToTxnResponse(w: Writer, v: number, m: Init<Ad
   if (v >= 4) { { const x = (m.errorCode ?? 0); w.int16(x); } }
   if (v >= 4) { { const x = (m.resultsByTransaction ?? []); if (x === null) { w.arrayLength(-1, v >= 3); } else { w.arrayLength(x.length, v >= 3); for (const e of x) { writeAddPartitionsToTxnResponseAddPartitionsToTxnResult(w, v, e ?? {}); } } } }
   if (v <= 3) { { const x = (m.resultsByTopicV3AndBelow ?? []); if (x === null) { w.arrayLength(-1, v >= 3); } else { w.arrayLength(x.length, v >= 3); for (const e of x) { writeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w, v, e ?? {}); } } } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }
 
 export interface AddPartitionsToTxnResponseAddPartitionsToTxnResult {
@@ -71,23 +62,14 @@ export function readAddPartitionsToTxnResponseAddPartitionsToTxnResult(r: Reader
   let f_topicResults : AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[] = [];
   if (v >= 4) { f_transactionalId = (v >= 3 ? r.compactString() : r.string()); }
   if (v >= 4) { { const n = r.arrayLength(v >= 3); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r, v); f_topicResults = a; } } }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { transactionalId: f_transactionalId, topicResults: f_topicResults };
 }
 
 export function writeAddPartitionsToTxnResponseAddPartitionsToTxnResult(w: Writer, v: number, m: Init<AddPartitionsToTxnResponseAddPartitionsToTxnResult>): void {
   if (v >= 4) { { const x = (m.transactionalId ?? ""); (v >= 3 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 4) { { const x = (m.topicResults ?? []); if (x === null) { w.arrayLength(-1, v >= 3); } else { w.arrayLength(x.length, v >= 3); for (const e of x) { writeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w, v, e ?? {}); } } } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }
 
 export interface AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult {
@@ -106,23 +88,14 @@ export function readAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(r: R
   let f_resultsByPartition : AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult[] = [];
   f_name = (v >= 3 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 3); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(r, v); f_resultsByPartition = a; } }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { name: f_name, resultsByPartition: f_resultsByPartition };
 }
 
 export function writeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w: Writer, v: number, m: Init<AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult>): void {
   { const x = (m.name ?? ""); (v >= 3 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.resultsByPartition ?? []); if (x === null) { w.arrayLength(-1, v >= 3); } else { w.arrayLength(x.length, v >= 3); for (const e of x) { writeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(w, v, e ?? {}); } } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }
 
 export interface AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult {
@@ -141,21 +114,12 @@ export function readAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(
   let f_partitionErrorCode : number = 0;
   f_partitionIndex = r.int32();
   f_partitionErrorCode = r.int16();
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { partitionIndex: f_partitionIndex, partitionErrorCode: f_partitionErrorCode };
 }
 
 export function writeAddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(w: Writer, v: number, m: Init<AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult>): void {
   { const x = (m.partitionIndex ?? 0); w.int32(x); }
   { const x = (m.partitionErrorCode ?? 0); w.int16(x); }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }

@@ -25,23 +25,14 @@ export function readAlterConfigsRequest(r: Reader, v: number): AlterConfigsReque
   let f_validateOnly : boolean = false;
   { const n = r.arrayLength(v >= 2); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readAlterConfigsRequestAlterConfigsResource(r, v); f_resources = a; } }
   f_validateOnly = r.bool();
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { resources: f_resources, validateOnly: f_validateOnly };
 }
 
 export function writeAlterConfigsRequest(w: Writer, v: number, m: Init<AlterConfigsRequest>): void {
   { const x = (m.resources ?? []); if (x === null) { w.arrayLength(-1, v >= 2); } else { w.arrayLength(x.length, v >= 2); for (const e of x) { writeAlterConfigsRequestAlterConfigsResource(w, v, e ?? {}); } } }
   { const x = (m.validateOnly ?? false); w.bool(x); }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }
 
 export interface AlterConfigsRequestAlterConfigsResource {
@@ -64,14 +55,7 @@ export function readAlterConfigsRequestAlterConfigsResource(r: Reader, v: number
   f_resourceType = r.int8();
   f_resourceName = (v >= 2 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 2); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readAlterConfigsRequestAlterableConfig(r, v); f_configs = a; } }
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { resourceType: f_resourceType, resourceName: f_resourceName, configs: f_configs };
 }
 
@@ -79,9 +63,7 @@ export function writeAlterConfigsRequestAlterConfigsResource(w: Writer, v: numbe
   { const x = (m.resourceType ?? 0); w.int8(x); }
   { const x = (m.resourceName ?? ""); (v >= 2 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.configs ?? []); if (x === null) { w.arrayLength(-1, v >= 2); } else { w.arrayLength(x.length, v >= 2); for (const e of x) { writeAlterConfigsRequestAlterableConfig(w, v, e ?? {}); } } }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }
 
 export interface AlterConfigsRequestAlterableConfig {
@@ -100,21 +82,12 @@ export function readAlterConfigsRequestAlterableConfig(r: Reader, v: number): Al
   let f_value : string | null = "";
   f_name = (v >= 2 ? r.compactString() : r.string());
   f_value = (v >= 2 ? r.compactNullableString() : r.nullableString());
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { name: f_name, value: f_value };
 }
 
 export function writeAlterConfigsRequestAlterableConfig(w: Writer, v: number, m: Init<AlterConfigsRequestAlterableConfig>): void {
   { const x = (m.name ?? ""); (v >= 2 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.value === undefined ? "" : m.value); (v >= 2 ? w.compactNullableString(x) : w.nullableString(x)); }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }

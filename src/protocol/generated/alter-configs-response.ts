@@ -25,23 +25,14 @@ export function readAlterConfigsResponse(r: Reader, v: number): AlterConfigsResp
   let f_responses : AlterConfigsResponseAlterConfigsResourceResponse[] = [];
   f_throttleTimeMs = r.int32();
   { const n = r.arrayLength(v >= 2); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readAlterConfigsResponseAlterConfigsResourceResponse(r, v); f_responses = a; } }
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, responses: f_responses };
 }
 
 export function writeAlterConfigsResponse(w: Writer, v: number, m: Init<AlterConfigsResponse>): void {
   { const x = (m.throttleTimeMs ?? 0); w.int32(x); }
   { const x = (m.responses ?? []); if (x === null) { w.arrayLength(-1, v >= 2); } else { w.arrayLength(x.length, v >= 2); for (const e of x) { writeAlterConfigsResponseAlterConfigsResourceResponse(w, v, e ?? {}); } } }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }
 
 export interface AlterConfigsResponseAlterConfigsResourceResponse {
@@ -68,14 +59,7 @@ export function readAlterConfigsResponseAlterConfigsResourceResponse(r: Reader, 
   f_errorMessage = (v >= 2 ? r.compactNullableString() : r.nullableString());
   f_resourceType = r.int8();
   f_resourceName = (v >= 2 ? r.compactString() : r.string());
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { errorCode: f_errorCode, errorMessage: f_errorMessage, resourceType: f_resourceType, resourceName: f_resourceName };
 }
 
@@ -84,7 +68,5 @@ export function writeAlterConfigsResponseAlterConfigsResourceResponse(w: Writer,
   { const x = (m.errorMessage === undefined ? "" : m.errorMessage); (v >= 2 ? w.compactNullableString(x) : w.nullableString(x)); }
   { const x = (m.resourceType ?? 0); w.int8(x); }
   { const x = (m.resourceName ?? ""); (v >= 2 ? w.compactString(x!) : w.string(x!)); }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }

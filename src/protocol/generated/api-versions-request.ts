@@ -25,21 +25,12 @@ export function readApiVersionsRequest(r: Reader, v: number): ApiVersionsRequest
   let f_clientSoftwareVersion : string = "";
   if (v >= 3) { f_clientSoftwareName = (v >= 3 ? r.compactString() : r.string()); }
   if (v >= 3) { f_clientSoftwareVersion = (v >= 3 ? r.compactString() : r.string()); }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { clientSoftwareName: f_clientSoftwareName, clientSoftwareVersion: f_clientSoftwareVersion };
 }
 
 export function writeApiVersionsRequest(w: Writer, v: number, m: Init<ApiVersionsRequest>): void {
   if (v >= 3) { { const x = (m.clientSoftwareName ?? ""); (v >= 3 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 3) { { const x = (m.clientSoftwareVersion ?? ""); (v >= 3 ? w.compactString(x!) : w.string(x!)); } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }

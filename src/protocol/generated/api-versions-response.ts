@@ -102,14 +102,7 @@ export function readApiVersionsResponseApiVersion(r: Reader, v: number): ApiVers
   f_apiKey = r.int16();
   f_minVersion = r.int16();
   f_maxVersion = r.int16();
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { apiKey: f_apiKey, minVersion: f_minVersion, maxVersion: f_maxVersion };
 }
 
@@ -117,9 +110,7 @@ export function writeApiVersionsResponseApiVersion(w: Writer, v: number, m: Init
   { const x = (m.apiKey ?? 0); w.int16(x); }
   { const x = (m.minVersion ?? 0); w.int16(x); }
   { const x = (m.maxVersion ?? 0); w.int16(x); }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }
 
 export interface ApiVersionsResponseSupportedFeatureKey {
@@ -142,14 +133,7 @@ export function readApiVersionsResponseSupportedFeatureKey(r: Reader, v: number)
   if (v >= 3) { f_name = (v >= 3 ? r.compactString() : r.string()); }
   if (v >= 3) { f_minVersion = r.int16(); }
   if (v >= 3) { f_maxVersion = r.int16(); }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { name: f_name, minVersion: f_minVersion, maxVersion: f_maxVersion };
 }
 
@@ -157,9 +141,7 @@ export function writeApiVersionsResponseSupportedFeatureKey(w: Writer, v: number
   if (v >= 3) { { const x = (m.name ?? ""); (v >= 3 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 3) { { const x = (m.minVersion ?? 0); w.int16(x); } }
   if (v >= 3) { { const x = (m.maxVersion ?? 0); w.int16(x); } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }
 
 export interface ApiVersionsResponseFinalizedFeatureKey {
@@ -182,14 +164,7 @@ export function readApiVersionsResponseFinalizedFeatureKey(r: Reader, v: number)
   if (v >= 3) { f_name = (v >= 3 ? r.compactString() : r.string()); }
   if (v >= 3) { f_maxVersionLevel = r.int16(); }
   if (v >= 3) { f_minVersionLevel = r.int16(); }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { name: f_name, maxVersionLevel: f_maxVersionLevel, minVersionLevel: f_minVersionLevel };
 }
 
@@ -197,7 +172,5 @@ export function writeApiVersionsResponseFinalizedFeatureKey(w: Writer, v: number
   if (v >= 3) { { const x = (m.name ?? ""); (v >= 3 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 3) { { const x = (m.maxVersionLevel ?? 0); w.int16(x); } }
   if (v >= 3) { { const x = (m.minVersionLevel ?? 0); w.int16(x); } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }

@@ -29,14 +29,7 @@ export function readCreatePartitionsRequest(r: Reader, v: number): CreatePartiti
   { const n = r.arrayLength(v >= 2); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readCreatePartitionsRequestCreatePartitionsTopic(r, v); f_topics = a; } }
   f_timeoutMs = r.int32();
   f_validateOnly = r.bool();
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { topics: f_topics, timeoutMs: f_timeoutMs, validateOnly: f_validateOnly };
 }
 
@@ -44,9 +37,7 @@ export function writeCreatePartitionsRequest(w: Writer, v: number, m: Init<Creat
   { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 2); } else { w.arrayLength(x.length, v >= 2); for (const e of x) { writeCreatePartitionsRequestCreatePartitionsTopic(w, v, e ?? {}); } } }
   { const x = (m.timeoutMs ?? 0); w.int32(x); }
   { const x = (m.validateOnly ?? false); w.bool(x); }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }
 
 export interface CreatePartitionsRequestCreatePartitionsTopic {
@@ -69,14 +60,7 @@ export function readCreatePartitionsRequestCreatePartitionsTopic(r: Reader, v: n
   f_name = (v >= 2 ? r.compactString() : r.string());
   f_count = r.int32();
   { const n = r.arrayLength(v >= 2); if (n < 0) { f_assignments = null; } else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readCreatePartitionsRequestCreatePartitionsAssignment(r, v); f_assignments = a; } }
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { name: f_name, count: f_count, assignments: f_assignments };
 }
 
@@ -84,9 +68,7 @@ export function writeCreatePartitionsRequestCreatePartitionsTopic(w: Writer, v: 
   { const x = (m.name ?? ""); (v >= 2 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.count ?? 0); w.int32(x); }
   { const x = (m.assignments === undefined ? [] : m.assignments); if (x === null) { w.arrayLength(-1, v >= 2); } else { w.arrayLength(x.length, v >= 2); for (const e of x) { writeCreatePartitionsRequestCreatePartitionsAssignment(w, v, e ?? {}); } } }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }
 
 export interface CreatePartitionsRequestCreatePartitionsAssignment {
@@ -101,20 +83,11 @@ export function defaultCreatePartitionsRequestCreatePartitionsAssignment(): Crea
 export function readCreatePartitionsRequestCreatePartitionsAssignment(r: Reader, v: number): CreatePartitionsRequestCreatePartitionsAssignment {
   let f_brokerIds : number[] = [];
   { const n = r.arrayLength(v >= 2); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = r.int32(); f_brokerIds = a; } }
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { brokerIds: f_brokerIds };
 }
 
 export function writeCreatePartitionsRequestCreatePartitionsAssignment(w: Writer, v: number, m: Init<CreatePartitionsRequestCreatePartitionsAssignment>): void {
   { const x = (m.brokerIds ?? []); if (x === null) { w.arrayLength(-1, v >= 2); } else { w.arrayLength(x.length, v >= 2); for (const e of x) { w.int32(e); } } }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }

@@ -25,23 +25,14 @@ export function readCreatePartitionsResponse(r: Reader, v: number): CreatePartit
   let f_results : CreatePartitionsResponseCreatePartitionsTopicResult[] = [];
   f_throttleTimeMs = r.int32();
   { const n = r.arrayLength(v >= 2); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readCreatePartitionsResponseCreatePartitionsTopicResult(r, v); f_results = a; } }
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, results: f_results };
 }
 
 export function writeCreatePartitionsResponse(w: Writer, v: number, m: Init<CreatePartitionsResponse>): void {
   { const x = (m.throttleTimeMs ?? 0); w.int32(x); }
   { const x = (m.results ?? []); if (x === null) { w.arrayLength(-1, v >= 2); } else { w.arrayLength(x.length, v >= 2); for (const e of x) { writeCreatePartitionsResponseCreatePartitionsTopicResult(w, v, e ?? {}); } } }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }
 
 export interface CreatePartitionsResponseCreatePartitionsTopicResult {
@@ -64,14 +55,7 @@ export function readCreatePartitionsResponseCreatePartitionsTopicResult(r: Reade
   f_name = (v >= 2 ? r.compactString() : r.string());
   f_errorCode = r.int16();
   f_errorMessage = (v >= 2 ? r.compactNullableString() : r.nullableString());
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { name: f_name, errorCode: f_errorCode, errorMessage: f_errorMessage };
 }
 
@@ -79,7 +63,5 @@ export function writeCreatePartitionsResponseCreatePartitionsTopicResult(w: Writ
   { const x = (m.name ?? ""); (v >= 2 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.errorCode ?? 0); w.int16(x); }
   { const x = (m.errorMessage === undefined ? null : m.errorMessage); (v >= 2 ? w.compactNullableString(x) : w.nullableString(x)); }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }

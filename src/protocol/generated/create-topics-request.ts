@@ -30,14 +30,7 @@ export function readCreateTopicsRequest(r: Reader, v: number): CreateTopicsReque
   { const n = r.arrayLength(v >= 5); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readCreateTopicsRequestCreatableTopic(r, v); f_topics = a; } }
   f_timeoutMs = r.int32();
   if (v >= 1) { f_validateOnly = r.bool(); }
-  if (v >= 5) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 5) r.skipTaggedFields();
   return { topics: f_topics, timeoutMs: f_timeoutMs, validateOnly: f_validateOnly };
 }
 
@@ -45,9 +38,7 @@ export function writeCreateTopicsRequest(w: Writer, v: number, m: Init<CreateTop
   { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 5); } else { w.arrayLength(x.length, v >= 5); for (const e of x) { writeCreateTopicsRequestCreatableTopic(w, v, e ?? {}); } } }
   { const x = (m.timeoutMs ?? 60000); w.int32(x); }
   if (v >= 1) { { const x = (m.validateOnly ?? false); w.bool(x); } }
-  if (v >= 5) {
-    w.uvarint(0);
-  }
+  if (v >= 5) w.uvarint(0); // empty tagged-field section
 }
 
 export interface CreateTopicsRequestCreatableTopic {
@@ -78,14 +69,7 @@ export function readCreateTopicsRequestCreatableTopic(r: Reader, v: number): Cre
   f_replicationFactor = r.int16();
   { const n = r.arrayLength(v >= 5); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readCreateTopicsRequestCreatableReplicaAssignment(r, v); f_assignments = a; } }
   { const n = r.arrayLength(v >= 5); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readCreateTopicsRequestCreatableTopicConfig(r, v); f_configs = a; } }
-  if (v >= 5) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 5) r.skipTaggedFields();
   return { name: f_name, numPartitions: f_numPartitions, replicationFactor: f_replicationFactor, assignments: f_assignments, configs: f_configs };
 }
 
@@ -95,9 +79,7 @@ export function writeCreateTopicsRequestCreatableTopic(w: Writer, v: number, m: 
   { const x = (m.replicationFactor ?? 0); w.int16(x); }
   { const x = (m.assignments ?? []); if (x === null) { w.arrayLength(-1, v >= 5); } else { w.arrayLength(x.length, v >= 5); for (const e of x) { writeCreateTopicsRequestCreatableReplicaAssignment(w, v, e ?? {}); } } }
   { const x = (m.configs ?? []); if (x === null) { w.arrayLength(-1, v >= 5); } else { w.arrayLength(x.length, v >= 5); for (const e of x) { writeCreateTopicsRequestCreatableTopicConfig(w, v, e ?? {}); } } }
-  if (v >= 5) {
-    w.uvarint(0);
-  }
+  if (v >= 5) w.uvarint(0); // empty tagged-field section
 }
 
 export interface CreateTopicsRequestCreatableReplicaAssignment {
@@ -116,23 +98,14 @@ export function readCreateTopicsRequestCreatableReplicaAssignment(r: Reader, v: 
   let f_brokerIds : number[] = [];
   f_partitionIndex = r.int32();
   { const n = r.arrayLength(v >= 5); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = r.int32(); f_brokerIds = a; } }
-  if (v >= 5) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 5) r.skipTaggedFields();
   return { partitionIndex: f_partitionIndex, brokerIds: f_brokerIds };
 }
 
 export function writeCreateTopicsRequestCreatableReplicaAssignment(w: Writer, v: number, m: Init<CreateTopicsRequestCreatableReplicaAssignment>): void {
   { const x = (m.partitionIndex ?? 0); w.int32(x); }
   { const x = (m.brokerIds ?? []); if (x === null) { w.arrayLength(-1, v >= 5); } else { w.arrayLength(x.length, v >= 5); for (const e of x) { w.int32(e); } } }
-  if (v >= 5) {
-    w.uvarint(0);
-  }
+  if (v >= 5) w.uvarint(0); // empty tagged-field section
 }
 
 export interface CreateTopicsRequestCreatableTopicConfig {
@@ -151,21 +124,12 @@ export function readCreateTopicsRequestCreatableTopicConfig(r: Reader, v: number
   let f_value : string | null = "";
   f_name = (v >= 5 ? r.compactString() : r.string());
   f_value = (v >= 5 ? r.compactNullableString() : r.nullableString());
-  if (v >= 5) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 5) r.skipTaggedFields();
   return { name: f_name, value: f_value };
 }
 
 export function writeCreateTopicsRequestCreatableTopicConfig(w: Writer, v: number, m: Init<CreateTopicsRequestCreatableTopicConfig>): void {
   { const x = (m.name ?? ""); (v >= 5 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.value === undefined ? "" : m.value); (v >= 5 ? w.compactNullableString(x) : w.nullableString(x)); }
-  if (v >= 5) {
-    w.uvarint(0);
-  }
+  if (v >= 5) w.uvarint(0); // empty tagged-field section
 }

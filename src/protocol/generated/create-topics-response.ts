@@ -28,23 +28,14 @@ export function readCreateTopicsResponse(r: Reader, v: number): CreateTopicsResp
   let f_topics : CreateTopicsResponseCreatableTopicResult[] = [];
   if (v >= 2) { f_throttleTimeMs = r.int32(); }
   { const n = r.arrayLength(v >= 5); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readCreateTopicsResponseCreatableTopicResult(r, v); f_topics = a; } }
-  if (v >= 5) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 5) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, topics: f_topics };
 }
 
 export function writeCreateTopicsResponse(w: Writer, v: number, m: Init<CreateTopicsResponse>): void {
   if (v >= 2) { { const x = (m.throttleTimeMs ?? 0); w.int32(x); } }
   { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 5); } else { w.arrayLength(x.length, v >= 5); for (const e of x) { writeCreateTopicsResponseCreatableTopicResult(w, v, e ?? {}); } } }
-  if (v >= 5) {
-    w.uvarint(0);
-  }
+  if (v >= 5) w.uvarint(0); // empty tagged-field section
 }
 
 export interface CreateTopicsResponseCreatableTopicResult {
@@ -146,14 +137,7 @@ export function readCreateTopicsResponseCreatableTopicConfigs(r: Reader, v: numb
   if (v >= 5) { f_readOnly = r.bool(); }
   if (v >= 5) { f_configSource = r.int8(); }
   if (v >= 5) { f_isSensitive = r.bool(); }
-  if (v >= 5) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 5) r.skipTaggedFields();
   return { name: f_name, value: f_value, readOnly: f_readOnly, configSource: f_configSource, isSensitive: f_isSensitive };
 }
 
@@ -163,7 +147,5 @@ export function writeCreateTopicsResponseCreatableTopicConfigs(w: Writer, v: num
   if (v >= 5) { { const x = (m.readOnly ?? false); w.bool(x); } }
   if (v >= 5) { { const x = (m.configSource ?? -1); w.int8(x); } }
   if (v >= 5) { { const x = (m.isSensitive ?? false); w.bool(x); } }
-  if (v >= 5) {
-    w.uvarint(0);
-  }
+  if (v >= 5) w.uvarint(0); // empty tagged-field section
 }

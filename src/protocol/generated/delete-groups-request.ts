@@ -21,20 +21,11 @@ export function defaultDeleteGroupsRequest(): DeleteGroupsRequest {
 export function readDeleteGroupsRequest(r: Reader, v: number): DeleteGroupsRequest {
   let f_groupsNames : string[] = [];
   { const n = r.arrayLength(v >= 2); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = (v >= 2 ? r.compactString() : r.string()); f_groupsNames = a; } }
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { groupsNames: f_groupsNames };
 }
 
 export function writeDeleteGroupsRequest(w: Writer, v: number, m: Init<DeleteGroupsRequest>): void {
   { const x = (m.groupsNames ?? []); if (x === null) { w.arrayLength(-1, v >= 2); } else { w.arrayLength(x.length, v >= 2); for (const e of x) { (v >= 2 ? w.compactString(e!) : w.string(e!)); } } }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }

@@ -25,23 +25,14 @@ export function readDeleteGroupsResponse(r: Reader, v: number): DeleteGroupsResp
   let f_results : DeleteGroupsResponseDeletableGroupResult[] = [];
   f_throttleTimeMs = r.int32();
   { const n = r.arrayLength(v >= 2); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDeleteGroupsResponseDeletableGroupResult(r, v); f_results = a; } }
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, results: f_results };
 }
 
 export function writeDeleteGroupsResponse(w: Writer, v: number, m: Init<DeleteGroupsResponse>): void {
   { const x = (m.throttleTimeMs ?? 0); w.int32(x); }
   { const x = (m.results ?? []); if (x === null) { w.arrayLength(-1, v >= 2); } else { w.arrayLength(x.length, v >= 2); for (const e of x) { writeDeleteGroupsResponseDeletableGroupResult(w, v, e ?? {}); } } }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }
 
 export interface DeleteGroupsResponseDeletableGroupResult {
@@ -60,21 +51,12 @@ export function readDeleteGroupsResponseDeletableGroupResult(r: Reader, v: numbe
   let f_errorCode : number = 0;
   f_groupId = (v >= 2 ? r.compactString() : r.string());
   f_errorCode = r.int16();
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { groupId: f_groupId, errorCode: f_errorCode };
 }
 
 export function writeDeleteGroupsResponseDeletableGroupResult(w: Writer, v: number, m: Init<DeleteGroupsResponseDeletableGroupResult>): void {
   { const x = (m.groupId ?? ""); (v >= 2 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.errorCode ?? 0); w.int16(x); }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }

@@ -25,23 +25,14 @@ export function readDeleteRecordsRequest(r: Reader, v: number): DeleteRecordsReq
   let f_timeoutMs : number = 0;
   { const n = r.arrayLength(v >= 2); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDeleteRecordsRequestDeleteRecordsTopic(r, v); f_topics = a; } }
   f_timeoutMs = r.int32();
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { topics: f_topics, timeoutMs: f_timeoutMs };
 }
 
 export function writeDeleteRecordsRequest(w: Writer, v: number, m: Init<DeleteRecordsRequest>): void {
   { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 2); } else { w.arrayLength(x.length, v >= 2); for (const e of x) { writeDeleteRecordsRequestDeleteRecordsTopic(w, v, e ?? {}); } } }
   { const x = (m.timeoutMs ?? 0); w.int32(x); }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }
 
 export interface DeleteRecordsRequestDeleteRecordsTopic {
@@ -60,23 +51,14 @@ export function readDeleteRecordsRequestDeleteRecordsTopic(r: Reader, v: number)
   let f_partitions : DeleteRecordsRequestDeleteRecordsPartition[] = [];
   f_name = (v >= 2 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 2); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDeleteRecordsRequestDeleteRecordsPartition(r, v); f_partitions = a; } }
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { name: f_name, partitions: f_partitions };
 }
 
 export function writeDeleteRecordsRequestDeleteRecordsTopic(w: Writer, v: number, m: Init<DeleteRecordsRequestDeleteRecordsTopic>): void {
   { const x = (m.name ?? ""); (v >= 2 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 2); } else { w.arrayLength(x.length, v >= 2); for (const e of x) { writeDeleteRecordsRequestDeleteRecordsPartition(w, v, e ?? {}); } } }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }
 
 export interface DeleteRecordsRequestDeleteRecordsPartition {
@@ -95,21 +77,12 @@ export function readDeleteRecordsRequestDeleteRecordsPartition(r: Reader, v: num
   let f_offset : number = 0;
   f_partitionIndex = r.int32();
   f_offset = r.int64();
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { partitionIndex: f_partitionIndex, offset: f_offset };
 }
 
 export function writeDeleteRecordsRequestDeleteRecordsPartition(w: Writer, v: number, m: Init<DeleteRecordsRequestDeleteRecordsPartition>): void {
   { const x = (m.partitionIndex ?? 0); w.int32(x); }
   { const x = (m.offset ?? 0); w.int64(x); }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }

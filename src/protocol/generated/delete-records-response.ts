@@ -25,23 +25,14 @@ export function readDeleteRecordsResponse(r: Reader, v: number): DeleteRecordsRe
   let f_topics : DeleteRecordsResponseDeleteRecordsTopicResult[] = [];
   f_throttleTimeMs = r.int32();
   { const n = r.arrayLength(v >= 2); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDeleteRecordsResponseDeleteRecordsTopicResult(r, v); f_topics = a; } }
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, topics: f_topics };
 }
 
 export function writeDeleteRecordsResponse(w: Writer, v: number, m: Init<DeleteRecordsResponse>): void {
   { const x = (m.throttleTimeMs ?? 0); w.int32(x); }
   { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 2); } else { w.arrayLength(x.length, v >= 2); for (const e of x) { writeDeleteRecordsResponseDeleteRecordsTopicResult(w, v, e ?? {}); } } }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }
 
 export interface DeleteRecordsResponseDeleteRecordsTopicResult {
@@ -60,23 +51,14 @@ export function readDeleteRecordsResponseDeleteRecordsTopicResult(r: Reader, v: 
   let f_partitions : DeleteRecordsResponseDeleteRecordsPartitionResult[] = [];
   f_name = (v >= 2 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 2); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDeleteRecordsResponseDeleteRecordsPartitionResult(r, v); f_partitions = a; } }
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { name: f_name, partitions: f_partitions };
 }
 
 export function writeDeleteRecordsResponseDeleteRecordsTopicResult(w: Writer, v: number, m: Init<DeleteRecordsResponseDeleteRecordsTopicResult>): void {
   { const x = (m.name ?? ""); (v >= 2 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 2); } else { w.arrayLength(x.length, v >= 2); for (const e of x) { writeDeleteRecordsResponseDeleteRecordsPartitionResult(w, v, e ?? {}); } } }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }
 
 export interface DeleteRecordsResponseDeleteRecordsPartitionResult {
@@ -99,14 +81,7 @@ export function readDeleteRecordsResponseDeleteRecordsPartitionResult(r: Reader,
   f_partitionIndex = r.int32();
   f_lowWatermark = r.int64();
   f_errorCode = r.int16();
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { partitionIndex: f_partitionIndex, lowWatermark: f_lowWatermark, errorCode: f_errorCode };
 }
 
@@ -114,7 +89,5 @@ export function writeDeleteRecordsResponseDeleteRecordsPartitionResult(w: Writer
   { const x = (m.partitionIndex ?? 0); w.int32(x); }
   { const x = (m.lowWatermark ?? 0); w.int64(x); }
   { const x = (m.errorCode ?? 0); w.int16(x); }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }

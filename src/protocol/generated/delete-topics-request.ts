@@ -30,14 +30,7 @@ export function readDeleteTopicsRequest(r: Reader, v: number): DeleteTopicsReque
   if (v >= 6) { { const n = r.arrayLength(v >= 4); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDeleteTopicsRequestDeleteTopicState(r, v); f_topics = a; } } }
   if (v <= 5) { { const n = r.arrayLength(v >= 4); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = (v >= 4 ? r.compactString() : r.string()); f_topicNames = a; } } }
   f_timeoutMs = r.int32();
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { topics: f_topics, topicNames: f_topicNames, timeoutMs: f_timeoutMs };
 }
 
@@ -45,9 +38,7 @@ export function writeDeleteTopicsRequest(w: Writer, v: number, m: Init<DeleteTop
   if (v >= 6) { { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 4); } else { w.arrayLength(x.length, v >= 4); for (const e of x) { writeDeleteTopicsRequestDeleteTopicState(w, v, e ?? {}); } } } }
   if (v <= 5) { { const x = (m.topicNames ?? []); if (x === null) { w.arrayLength(-1, v >= 4); } else { w.arrayLength(x.length, v >= 4); for (const e of x) { (v >= 4 ? w.compactString(e!) : w.string(e!)); } } } }
   { const x = (m.timeoutMs ?? 0); w.int32(x); }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }
 
 export interface DeleteTopicsRequestDeleteTopicState {
@@ -66,21 +57,12 @@ export function readDeleteTopicsRequestDeleteTopicState(r: Reader, v: number): D
   let f_topicId : string = "00000000000000000000000000000000";
   if (v >= 6) { f_name = (v >= 4 ? (v >= 6 ? r.compactNullableString() : r.compactString()) : (v >= 6 ? r.nullableString() : r.string())); }
   if (v >= 6) { f_topicId = r.uuid(); }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { name: f_name, topicId: f_topicId };
 }
 
 export function writeDeleteTopicsRequestDeleteTopicState(w: Writer, v: number, m: Init<DeleteTopicsRequestDeleteTopicState>): void {
   if (v >= 6) { { const x = (m.name === undefined ? null : m.name); (v >= 4 ? (v >= 6 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 6 ? w.nullableString(x) : w.string(x!))); } }
   if (v >= 6) { { const x = (m.topicId ?? "00000000000000000000000000000000"); w.uuid(x); } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }

@@ -28,23 +28,14 @@ export function readDeleteTopicsResponse(r: Reader, v: number): DeleteTopicsResp
   let f_responses : DeleteTopicsResponseDeletableTopicResult[] = [];
   if (v >= 1) { f_throttleTimeMs = r.int32(); }
   { const n = r.arrayLength(v >= 4); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDeleteTopicsResponseDeletableTopicResult(r, v); f_responses = a; } }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, responses: f_responses };
 }
 
 export function writeDeleteTopicsResponse(w: Writer, v: number, m: Init<DeleteTopicsResponse>): void {
   if (v >= 1) { { const x = (m.throttleTimeMs ?? 0); w.int32(x); } }
   { const x = (m.responses ?? []); if (x === null) { w.arrayLength(-1, v >= 4); } else { w.arrayLength(x.length, v >= 4); for (const e of x) { writeDeleteTopicsResponseDeletableTopicResult(w, v, e ?? {}); } } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }
 
 export interface DeleteTopicsResponseDeletableTopicResult {
@@ -71,14 +62,7 @@ export function readDeleteTopicsResponseDeletableTopicResult(r: Reader, v: numbe
   if (v >= 6) { f_topicId = r.uuid(); }
   f_errorCode = r.int16();
   if (v >= 5) { f_errorMessage = (v >= 4 ? (v >= 5 ? r.compactNullableString() : r.compactString()) : (v >= 5 ? r.nullableString() : r.string())); }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { name: f_name, topicId: f_topicId, errorCode: f_errorCode, errorMessage: f_errorMessage };
 }
 
@@ -87,7 +71,5 @@ export function writeDeleteTopicsResponseDeletableTopicResult(w: Writer, v: numb
   if (v >= 6) { { const x = (m.topicId ?? "00000000000000000000000000000000"); w.uuid(x); } }
   { const x = (m.errorCode ?? 0); w.int16(x); }
   if (v >= 5) { { const x = (m.errorMessage === undefined ? null : m.errorMessage); (v >= 4 ? (v >= 5 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 5 ? w.nullableString(x) : w.string(x!))); } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }

@@ -25,21 +25,12 @@ export function readDescribeClusterRequest(r: Reader, v: number): DescribeCluste
   let f_endpointType : number = 1;
   f_includeClusterAuthorizedOperations = r.bool();
   if (v >= 1) { f_endpointType = r.int8(); }
-  if (true) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  r.skipTaggedFields();
   return { includeClusterAuthorizedOperations: f_includeClusterAuthorizedOperations, endpointType: f_endpointType };
 }
 
 export function writeDescribeClusterRequest(w: Writer, v: number, m: Init<DescribeClusterRequest>): void {
   { const x = (m.includeClusterAuthorizedOperations ?? false); w.bool(x); }
   if (v >= 1) { { const x = (m.endpointType ?? 1); w.int8(x); } }
-  if (true) {
-    w.uvarint(0);
-  }
+  w.uvarint(0); // empty tagged-field section
 }

@@ -49,14 +49,7 @@ export function readDescribeClusterResponse(r: Reader, v: number): DescribeClust
   f_controllerId = r.int32();
   { const n = r.arrayLength(true); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDescribeClusterResponseDescribeClusterBroker(r, v); f_brokers = a; } }
   f_clusterAuthorizedOperations = r.int32();
-  if (true) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode, errorMessage: f_errorMessage, endpointType: f_endpointType, clusterId: f_clusterId, controllerId: f_controllerId, brokers: f_brokers, clusterAuthorizedOperations: f_clusterAuthorizedOperations };
 }
 
@@ -69,9 +62,7 @@ export function writeDescribeClusterResponse(w: Writer, v: number, m: Init<Descr
   { const x = (m.controllerId ?? -1); w.int32(x); }
   { const x = (m.brokers ?? []); if (x === null) { w.arrayLength(-1, true); } else { w.arrayLength(x.length, true); for (const e of x) { writeDescribeClusterResponseDescribeClusterBroker(w, v, e ?? {}); } } }
   { const x = (m.clusterAuthorizedOperations ?? -2147483648); w.int32(x); }
-  if (true) {
-    w.uvarint(0);
-  }
+  w.uvarint(0); // empty tagged-field section
 }
 
 export interface DescribeClusterResponseDescribeClusterBroker {
@@ -98,14 +89,7 @@ export function readDescribeClusterResponseDescribeClusterBroker(r: Reader, v: n
   f_host = r.compactString();
   f_port = r.int32();
   f_rack = r.compactNullableString();
-  if (true) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  r.skipTaggedFields();
   return { brokerId: f_brokerId, host: f_host, port: f_port, rack: f_rack };
 }
 
@@ -114,7 +98,5 @@ export function writeDescribeClusterResponseDescribeClusterBroker(w: Writer, v: 
   { const x = (m.host ?? ""); w.compactString(x!); }
   { const x = (m.port ?? 0); w.int32(x); }
   { const x = (m.rack === undefined ? null : m.rack); w.compactNullableString(x); }
-  if (true) {
-    w.uvarint(0);
-  }
+  w.uvarint(0); // empty tagged-field section
 }

@@ -31,14 +31,7 @@ export function readDescribeConfigsRequest(r: Reader, v: number): DescribeConfig
   { const n = r.arrayLength(v >= 4); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDescribeConfigsRequestDescribeConfigsResource(r, v); f_resources = a; } }
   if (v >= 1) { f_includeSynonyms = r.bool(); }
   if (v >= 3) { f_includeDocumentation = r.bool(); }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { resources: f_resources, includeSynonyms: f_includeSynonyms, includeDocumentation: f_includeDocumentation };
 }
 
@@ -46,9 +39,7 @@ export function writeDescribeConfigsRequest(w: Writer, v: number, m: Init<Descri
   { const x = (m.resources ?? []); if (x === null) { w.arrayLength(-1, v >= 4); } else { w.arrayLength(x.length, v >= 4); for (const e of x) { writeDescribeConfigsRequestDescribeConfigsResource(w, v, e ?? {}); } } }
   if (v >= 1) { { const x = (m.includeSynonyms ?? false); w.bool(x); } }
   if (v >= 3) { { const x = (m.includeDocumentation ?? false); w.bool(x); } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }
 
 export interface DescribeConfigsRequestDescribeConfigsResource {
@@ -71,14 +62,7 @@ export function readDescribeConfigsRequestDescribeConfigsResource(r: Reader, v: 
   f_resourceType = r.int8();
   f_resourceName = (v >= 4 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 4); if (n < 0) { f_configurationKeys = null; } else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = (v >= 4 ? r.compactString() : r.string()); f_configurationKeys = a; } }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { resourceType: f_resourceType, resourceName: f_resourceName, configurationKeys: f_configurationKeys };
 }
 
@@ -86,7 +70,5 @@ export function writeDescribeConfigsRequestDescribeConfigsResource(w: Writer, v:
   { const x = (m.resourceType ?? 0); w.int8(x); }
   { const x = (m.resourceName ?? ""); (v >= 4 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.configurationKeys === undefined ? [] : m.configurationKeys); if (x === null) { w.arrayLength(-1, v >= 4); } else { w.arrayLength(x.length, v >= 4); for (const e of x) { (v >= 4 ? w.compactString(e!) : w.string(e!)); } } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }

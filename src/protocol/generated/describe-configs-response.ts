@@ -27,23 +27,14 @@ export function readDescribeConfigsResponse(r: Reader, v: number): DescribeConfi
   let f_results : DescribeConfigsResponseDescribeConfigsResult[] = [];
   f_throttleTimeMs = r.int32();
   { const n = r.arrayLength(v >= 4); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDescribeConfigsResponseDescribeConfigsResult(r, v); f_results = a; } }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, results: f_results };
 }
 
 export function writeDescribeConfigsResponse(w: Writer, v: number, m: Init<DescribeConfigsResponse>): void {
   { const x = (m.throttleTimeMs ?? 0); w.int32(x); }
   { const x = (m.results ?? []); if (x === null) { w.arrayLength(-1, v >= 4); } else { w.arrayLength(x.length, v >= 4); for (const e of x) { writeDescribeConfigsResponseDescribeConfigsResult(w, v, e ?? {}); } } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }
 
 export interface DescribeConfigsResponseDescribeConfigsResult {
@@ -74,14 +65,7 @@ export function readDescribeConfigsResponseDescribeConfigsResult(r: Reader, v: n
   f_resourceType = r.int8();
   f_resourceName = (v >= 4 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 4); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDescribeConfigsResponseDescribeConfigsResourceResult(r, v); f_configs = a; } }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { errorCode: f_errorCode, errorMessage: f_errorMessage, resourceType: f_resourceType, resourceName: f_resourceName, configs: f_configs };
 }
 
@@ -91,9 +75,7 @@ export function writeDescribeConfigsResponseDescribeConfigsResult(w: Writer, v: 
   { const x = (m.resourceType ?? 0); w.int8(x); }
   { const x = (m.resourceName ?? ""); (v >= 4 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.configs ?? []); if (x === null) { w.arrayLength(-1, v >= 4); } else { w.arrayLength(x.length, v >= 4); for (const e of x) { writeDescribeConfigsResponseDescribeConfigsResourceResult(w, v, e ?? {}); } } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }
 
 export interface DescribeConfigsResponseDescribeConfigsResourceResult {
@@ -140,14 +122,7 @@ export function readDescribeConfigsResponseDescribeConfigsResourceResult(r: Read
   if (v >= 1) { { const n = r.arrayLength(v >= 4); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDescribeConfigsResponseDescribeConfigsSynonym(r, v); f_synonyms = a; } } }
   if (v >= 3) { f_configType = r.int8(); }
   if (v >= 3) { f_documentation = (v >= 4 ? r.compactNullableString() : r.nullableString()); }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { name: f_name, value: f_value, readOnly: f_readOnly, isDefault: f_isDefault, configSource: f_configSource, isSensitive: f_isSensitive, synonyms: f_synonyms, configType: f_configType, documentation: f_documentation };
 }
 
@@ -161,9 +136,7 @@ export function writeDescribeConfigsResponseDescribeConfigsResourceResult(w: Wri
   if (v >= 1) { { const x = (m.synonyms ?? []); if (x === null) { w.arrayLength(-1, v >= 4); } else { w.arrayLength(x.length, v >= 4); for (const e of x) { writeDescribeConfigsResponseDescribeConfigsSynonym(w, v, e ?? {}); } } } }
   if (v >= 3) { { const x = (m.configType ?? 0); w.int8(x); } }
   if (v >= 3) { { const x = (m.documentation === undefined ? "" : m.documentation); (v >= 4 ? w.compactNullableString(x) : w.nullableString(x)); } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }
 
 export interface DescribeConfigsResponseDescribeConfigsSynonym {
@@ -186,14 +159,7 @@ export function readDescribeConfigsResponseDescribeConfigsSynonym(r: Reader, v: 
   if (v >= 1) { f_name = (v >= 4 ? r.compactString() : r.string()); }
   if (v >= 1) { f_value = (v >= 4 ? r.compactNullableString() : r.nullableString()); }
   if (v >= 1) { f_source = r.int8(); }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { name: f_name, value: f_value, source: f_source };
 }
 
@@ -201,7 +167,5 @@ export function writeDescribeConfigsResponseDescribeConfigsSynonym(w: Writer, v:
   if (v >= 1) { { const x = (m.name ?? ""); (v >= 4 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 1) { { const x = (m.value === undefined ? "" : m.value); (v >= 4 ? w.compactNullableString(x) : w.nullableString(x)); } }
   if (v >= 1) { { const x = (m.source ?? 0); w.int8(x); } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }

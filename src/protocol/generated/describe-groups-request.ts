@@ -26,21 +26,12 @@ export function readDescribeGroupsRequest(r: Reader, v: number): DescribeGroupsR
   let f_includeAuthorizedOperations : boolean = false;
   { const n = r.arrayLength(v >= 5); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = (v >= 5 ? r.compactString() : r.string()); f_groups = a; } }
   if (v >= 3) { f_includeAuthorizedOperations = r.bool(); }
-  if (v >= 5) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 5) r.skipTaggedFields();
   return { groups: f_groups, includeAuthorizedOperations: f_includeAuthorizedOperations };
 }
 
 export function writeDescribeGroupsRequest(w: Writer, v: number, m: Init<DescribeGroupsRequest>): void {
   { const x = (m.groups ?? []); if (x === null) { w.arrayLength(-1, v >= 5); } else { w.arrayLength(x.length, v >= 5); for (const e of x) { (v >= 5 ? w.compactString(e!) : w.string(e!)); } } }
   if (v >= 3) { { const x = (m.includeAuthorizedOperations ?? false); w.bool(x); } }
-  if (v >= 5) {
-    w.uvarint(0);
-  }
+  if (v >= 5) w.uvarint(0); // empty tagged-field section
 }

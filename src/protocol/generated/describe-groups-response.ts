@@ -28,23 +28,14 @@ export function readDescribeGroupsResponse(r: Reader, v: number): DescribeGroups
   let f_groups : DescribeGroupsResponseDescribedGroup[] = [];
   if (v >= 1) { f_throttleTimeMs = r.int32(); }
   { const n = r.arrayLength(v >= 5); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDescribeGroupsResponseDescribedGroup(r, v); f_groups = a; } }
-  if (v >= 5) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 5) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, groups: f_groups };
 }
 
 export function writeDescribeGroupsResponse(w: Writer, v: number, m: Init<DescribeGroupsResponse>): void {
   if (v >= 1) { { const x = (m.throttleTimeMs ?? 0); w.int32(x); } }
   { const x = (m.groups ?? []); if (x === null) { w.arrayLength(-1, v >= 5); } else { w.arrayLength(x.length, v >= 5); for (const e of x) { writeDescribeGroupsResponseDescribedGroup(w, v, e ?? {}); } } }
-  if (v >= 5) {
-    w.uvarint(0);
-  }
+  if (v >= 5) w.uvarint(0); // empty tagged-field section
 }
 
 export interface DescribeGroupsResponseDescribedGroup {
@@ -83,14 +74,7 @@ export function readDescribeGroupsResponseDescribedGroup(r: Reader, v: number): 
   f_protocolData = (v >= 5 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 5); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDescribeGroupsResponseDescribedGroupMember(r, v); f_members = a; } }
   if (v >= 3) { f_authorizedOperations = r.int32(); }
-  if (v >= 5) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 5) r.skipTaggedFields();
   return { errorCode: f_errorCode, groupId: f_groupId, groupState: f_groupState, protocolType: f_protocolType, protocolData: f_protocolData, members: f_members, authorizedOperations: f_authorizedOperations };
 }
 
@@ -102,9 +86,7 @@ export function writeDescribeGroupsResponseDescribedGroup(w: Writer, v: number, 
   { const x = (m.protocolData ?? ""); (v >= 5 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.members ?? []); if (x === null) { w.arrayLength(-1, v >= 5); } else { w.arrayLength(x.length, v >= 5); for (const e of x) { writeDescribeGroupsResponseDescribedGroupMember(w, v, e ?? {}); } } }
   if (v >= 3) { { const x = (m.authorizedOperations ?? -2147483648); w.int32(x); } }
-  if (v >= 5) {
-    w.uvarint(0);
-  }
+  if (v >= 5) w.uvarint(0); // empty tagged-field section
 }
 
 export interface DescribeGroupsResponseDescribedGroupMember {
@@ -139,14 +121,7 @@ export function readDescribeGroupsResponseDescribedGroupMember(r: Reader, v: num
   f_clientHost = (v >= 5 ? r.compactString() : r.string());
   f_memberMetadata = (v >= 5 ? r.compactBytes() : r.bytes());
   f_memberAssignment = (v >= 5 ? r.compactBytes() : r.bytes());
-  if (v >= 5) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 5) r.skipTaggedFields();
   return { memberId: f_memberId, groupInstanceId: f_groupInstanceId, clientId: f_clientId, clientHost: f_clientHost, memberMetadata: f_memberMetadata, memberAssignment: f_memberAssignment };
 }
 
@@ -157,7 +132,5 @@ export function writeDescribeGroupsResponseDescribedGroupMember(w: Writer, v: nu
   { const x = (m.clientHost ?? ""); (v >= 5 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.memberMetadata ?? EMPTY); (v >= 5 ? w.compactBytes(x!) : w.bytes(x!)); }
   { const x = (m.memberAssignment ?? EMPTY); (v >= 5 ? w.compactBytes(x!) : w.bytes(x!)); }
-  if (v >= 5) {
-    w.uvarint(0);
-  }
+  if (v >= 5) w.uvarint(0); // empty tagged-field section
 }

@@ -19,22 +19,13 @@ export function defaultDescribeProducersRequest(): DescribeProducersRequest {
 export function readDescribeProducersRequest(r: Reader, v: number): DescribeProducersRequest {
   let f_topics : DescribeProducersRequestTopicRequest[] = [];
   { const n = r.arrayLength(true); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDescribeProducersRequestTopicRequest(r, v); f_topics = a; } }
-  if (true) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  r.skipTaggedFields();
   return { topics: f_topics };
 }
 
 export function writeDescribeProducersRequest(w: Writer, v: number, m: Init<DescribeProducersRequest>): void {
   { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, true); } else { w.arrayLength(x.length, true); for (const e of x) { writeDescribeProducersRequestTopicRequest(w, v, e ?? {}); } } }
-  if (true) {
-    w.uvarint(0);
-  }
+  w.uvarint(0); // empty tagged-field section
 }
 
 export interface DescribeProducersRequestTopicRequest {
@@ -53,21 +44,12 @@ export function readDescribeProducersRequestTopicRequest(r: Reader, v: number): 
   let f_partitionIndexes : number[] = [];
   f_name = r.compactString();
   { const n = r.arrayLength(true); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = r.int32(); f_partitionIndexes = a; } }
-  if (true) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  r.skipTaggedFields();
   return { name: f_name, partitionIndexes: f_partitionIndexes };
 }
 
 export function writeDescribeProducersRequestTopicRequest(w: Writer, v: number, m: Init<DescribeProducersRequestTopicRequest>): void {
   { const x = (m.name ?? ""); w.compactString(x!); }
   { const x = (m.partitionIndexes ?? []); if (x === null) { w.arrayLength(-1, true); } else { w.arrayLength(x.length, true); for (const e of x) { w.int32(e); } } }
-  if (true) {
-    w.uvarint(0);
-  }
+  w.uvarint(0); // empty tagged-field section
 }

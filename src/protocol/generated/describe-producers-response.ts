@@ -24,23 +24,14 @@ export function readDescribeProducersResponse(r: Reader, v: number): DescribePro
   let f_topics : DescribeProducersResponseTopicResponse[] = [];
   f_throttleTimeMs = r.int32();
   { const n = r.arrayLength(true); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDescribeProducersResponseTopicResponse(r, v); f_topics = a; } }
-  if (true) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, topics: f_topics };
 }
 
 export function writeDescribeProducersResponse(w: Writer, v: number, m: Init<DescribeProducersResponse>): void {
   { const x = (m.throttleTimeMs ?? 0); w.int32(x); }
   { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, true); } else { w.arrayLength(x.length, true); for (const e of x) { writeDescribeProducersResponseTopicResponse(w, v, e ?? {}); } } }
-  if (true) {
-    w.uvarint(0);
-  }
+  w.uvarint(0); // empty tagged-field section
 }
 
 export interface DescribeProducersResponseTopicResponse {
@@ -59,23 +50,14 @@ export function readDescribeProducersResponseTopicResponse(r: Reader, v: number)
   let f_partitions : DescribeProducersResponsePartitionResponse[] = [];
   f_name = r.compactString();
   { const n = r.arrayLength(true); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDescribeProducersResponsePartitionResponse(r, v); f_partitions = a; } }
-  if (true) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  r.skipTaggedFields();
   return { name: f_name, partitions: f_partitions };
 }
 
 export function writeDescribeProducersResponseTopicResponse(w: Writer, v: number, m: Init<DescribeProducersResponseTopicResponse>): void {
   { const x = (m.name ?? ""); w.compactString(x!); }
   { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, true); } else { w.arrayLength(x.length, true); for (const e of x) { writeDescribeProducersResponsePartitionResponse(w, v, e ?? {}); } } }
-  if (true) {
-    w.uvarint(0);
-  }
+  w.uvarint(0); // empty tagged-field section
 }
 
 export interface DescribeProducersResponsePartitionResponse {
@@ -101,14 +83,7 @@ export function readDescribeProducersResponsePartitionResponse(r: Reader, v: num
   f_errorCode = r.int16();
   f_errorMessage = r.compactNullableString();
   { const n = r.arrayLength(true); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readDescribeProducersResponseProducerState(r, v); f_activeProducers = a; } }
-  if (true) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  r.skipTaggedFields();
   return { partitionIndex: f_partitionIndex, errorCode: f_errorCode, errorMessage: f_errorMessage, activeProducers: f_activeProducers };
 }
 
@@ -117,9 +92,7 @@ export function writeDescribeProducersResponsePartitionResponse(w: Writer, v: nu
   { const x = (m.errorCode ?? 0); w.int16(x); }
   { const x = (m.errorMessage === undefined ? null : m.errorMessage); w.compactNullableString(x); }
   { const x = (m.activeProducers ?? []); if (x === null) { w.arrayLength(-1, true); } else { w.arrayLength(x.length, true); for (const e of x) { writeDescribeProducersResponseProducerState(w, v, e ?? {}); } } }
-  if (true) {
-    w.uvarint(0);
-  }
+  w.uvarint(0); // empty tagged-field section
 }
 
 export interface DescribeProducersResponseProducerState {
@@ -148,14 +121,7 @@ export function readDescribeProducersResponseProducerState(r: Reader, v: number)
   f_lastTimestamp = r.int64();
   f_coordinatorEpoch = r.int32();
   f_currentTxnStartOffset = r.int64();
-  if (true) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  r.skipTaggedFields();
   return { producerId: f_producerId, producerEpoch: f_producerEpoch, lastSequence: f_lastSequence, lastTimestamp: f_lastTimestamp, coordinatorEpoch: f_coordinatorEpoch, currentTxnStartOffset: f_currentTxnStartOffset };
 }
 
@@ -166,7 +132,5 @@ export function writeDescribeProducersResponseProducerState(w: Writer, v: number
   { const x = (m.lastTimestamp ?? -1); w.int64(x); }
   { const x = (m.coordinatorEpoch ?? 0); w.int32(x); }
   { const x = (m.currentTxnStartOffset ?? -1); w.int64(x); }
-  if (true) {
-    w.uvarint(0);
-  }
+  w.uvarint(0); // empty tagged-field section
 }

@@ -33,14 +33,7 @@ export function readEndTxnRequest(r: Reader, v: number): EndTxnRequest {
   f_producerId = r.int64();
   f_producerEpoch = r.int16();
   f_committed = r.bool();
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { transactionalId: f_transactionalId, producerId: f_producerId, producerEpoch: f_producerEpoch, committed: f_committed };
 }
 
@@ -49,7 +42,5 @@ export function writeEndTxnRequest(w: Writer, v: number, m: Init<EndTxnRequest>)
   { const x = (m.producerId ?? 0); w.int64(x); }
   { const x = (m.producerEpoch ?? 0); w.int16(x); }
   { const x = (m.committed ?? false); w.bool(x); }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }

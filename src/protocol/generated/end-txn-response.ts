@@ -33,14 +33,7 @@ export function readEndTxnResponse(r: Reader, v: number): EndTxnResponse {
   f_errorCode = r.int16();
   if (v >= 5) { f_producerId = r.int64(); }
   if (v >= 5) { f_producerEpoch = r.int16(); }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode, producerId: f_producerId, producerEpoch: f_producerEpoch };
 }
 
@@ -49,7 +42,5 @@ export function writeEndTxnResponse(w: Writer, v: number, m: Init<EndTxnResponse
   { const x = (m.errorCode ?? 0); w.int16(x); }
   if (v >= 5) { { const x = (m.producerId ?? -1); w.int64(x); } }
   if (v >= 5) { { const x = (m.producerEpoch ?? -1); w.int16(x); } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }

@@ -126,23 +126,14 @@ export function readFetchRequestReplicaState(r: Reader, v: number): FetchRequest
   let f_replicaEpoch : number = -1;
   if (v >= 15) { f_replicaId = r.int32(); }
   if (v >= 15) { f_replicaEpoch = r.int64(); }
-  if (v >= 12) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 12) r.skipTaggedFields();
   return { replicaId: f_replicaId, replicaEpoch: f_replicaEpoch };
 }
 
 export function writeFetchRequestReplicaState(w: Writer, v: number, m: Init<FetchRequestReplicaState>): void {
   if (v >= 15) { { const x = (m.replicaId ?? -1); w.int32(x); } }
   if (v >= 15) { { const x = (m.replicaEpoch ?? -1); w.int64(x); } }
-  if (v >= 12) {
-    w.uvarint(0);
-  }
+  if (v >= 12) w.uvarint(0); // empty tagged-field section
 }
 
 export interface FetchRequestFetchTopic {
@@ -165,14 +156,7 @@ export function readFetchRequestFetchTopic(r: Reader, v: number): FetchRequestFe
   if (v <= 12) { f_topic = (v >= 12 ? r.compactString() : r.string()); }
   if (v >= 13) { f_topicId = r.uuid(); }
   { const n = r.arrayLength(v >= 12); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readFetchRequestFetchPartition(r, v); f_partitions = a; } }
-  if (v >= 12) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 12) r.skipTaggedFields();
   return { topic: f_topic, topicId: f_topicId, partitions: f_partitions };
 }
 
@@ -180,9 +164,7 @@ export function writeFetchRequestFetchTopic(w: Writer, v: number, m: Init<FetchR
   if (v <= 12) { { const x = (m.topic ?? ""); (v >= 12 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 13) { { const x = (m.topicId ?? "00000000000000000000000000000000"); w.uuid(x); } }
   { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 12); } else { w.arrayLength(x.length, v >= 12); for (const e of x) { writeFetchRequestFetchPartition(w, v, e ?? {}); } } }
-  if (v >= 12) {
-    w.uvarint(0);
-  }
+  if (v >= 12) w.uvarint(0); // empty tagged-field section
 }
 
 export interface FetchRequestFetchPartition {
@@ -271,14 +253,7 @@ export function readFetchRequestForgottenTopic(r: Reader, v: number): FetchReque
   if (v >= 7 && v <= 12) { f_topic = (v >= 12 ? r.compactString() : r.string()); }
   if (v >= 13) { f_topicId = r.uuid(); }
   if (v >= 7) { { const n = r.arrayLength(v >= 12); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = r.int32(); f_partitions = a; } } }
-  if (v >= 12) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 12) r.skipTaggedFields();
   return { topic: f_topic, topicId: f_topicId, partitions: f_partitions };
 }
 
@@ -286,7 +261,5 @@ export function writeFetchRequestForgottenTopic(w: Writer, v: number, m: Init<Fe
   if (v >= 7 && v <= 12) { { const x = (m.topic ?? ""); (v >= 12 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 13) { { const x = (m.topicId ?? "00000000000000000000000000000000"); w.uuid(x); } }
   if (v >= 7) { { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 12); } else { w.arrayLength(x.length, v >= 12); for (const e of x) { w.int32(e); } } } }
-  if (v >= 12) {
-    w.uvarint(0);
-  }
+  if (v >= 12) w.uvarint(0); // empty tagged-field section
 }

@@ -92,14 +92,7 @@ export function readFetchResponseFetchableTopicResponse(r: Reader, v: number): F
   if (v <= 12) { f_topic = (v >= 12 ? r.compactString() : r.string()); }
   if (v >= 13) { f_topicId = r.uuid(); }
   { const n = r.arrayLength(v >= 12); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readFetchResponsePartitionData(r, v); f_partitions = a; } }
-  if (v >= 12) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 12) r.skipTaggedFields();
   return { topic: f_topic, topicId: f_topicId, partitions: f_partitions };
 }
 
@@ -107,9 +100,7 @@ export function writeFetchResponseFetchableTopicResponse(w: Writer, v: number, m
   if (v <= 12) { { const x = (m.topic ?? ""); (v >= 12 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 13) { { const x = (m.topicId ?? "00000000000000000000000000000000"); w.uuid(x); } }
   { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 12); } else { w.arrayLength(x.length, v >= 12); for (const e of x) { writeFetchResponsePartitionData(w, v, e ?? {}); } } }
-  if (v >= 12) {
-    w.uvarint(0);
-  }
+  if (v >= 12) w.uvarint(0); // empty tagged-field section
 }
 
 export interface FetchResponsePartitionData {
@@ -215,23 +206,14 @@ export function readFetchResponseEpochEndOffset(r: Reader, v: number): FetchResp
   let f_endOffset : number = -1;
   if (v >= 12) { f_epoch = r.int32(); }
   if (v >= 12) { f_endOffset = r.int64(); }
-  if (v >= 12) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 12) r.skipTaggedFields();
   return { epoch: f_epoch, endOffset: f_endOffset };
 }
 
 export function writeFetchResponseEpochEndOffset(w: Writer, v: number, m: Init<FetchResponseEpochEndOffset>): void {
   if (v >= 12) { { const x = (m.epoch ?? -1); w.int32(x); } }
   if (v >= 12) { { const x = (m.endOffset ?? -1); w.int64(x); } }
-  if (v >= 12) {
-    w.uvarint(0);
-  }
+  if (v >= 12) w.uvarint(0); // empty tagged-field section
 }
 
 export interface FetchResponseLeaderIdAndEpoch {
@@ -250,23 +232,14 @@ export function readFetchResponseLeaderIdAndEpoch(r: Reader, v: number): FetchRe
   let f_leaderEpoch : number = -1;
   if (v >= 12) { f_leaderId = r.int32(); }
   if (v >= 12) { f_leaderEpoch = r.int32(); }
-  if (v >= 12) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 12) r.skipTaggedFields();
   return { leaderId: f_leaderId, leaderEpoch: f_leaderEpoch };
 }
 
 export function writeFetchResponseLeaderIdAndEpoch(w: Writer, v: number, m: Init<FetchResponseLeaderIdAndEpoch>): void {
   if (v >= 12) { { const x = (m.leaderId ?? -1); w.int32(x); } }
   if (v >= 12) { { const x = (m.leaderEpoch ?? -1); w.int32(x); } }
-  if (v >= 12) {
-    w.uvarint(0);
-  }
+  if (v >= 12) w.uvarint(0); // empty tagged-field section
 }
 
 export interface FetchResponseSnapshotId {
@@ -283,23 +256,14 @@ export function readFetchResponseSnapshotId(r: Reader, v: number): FetchResponse
   let f_epoch : number = -1;
   f_endOffset = r.int64();
   f_epoch = r.int32();
-  if (v >= 12) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 12) r.skipTaggedFields();
   return { endOffset: f_endOffset, epoch: f_epoch };
 }
 
 export function writeFetchResponseSnapshotId(w: Writer, v: number, m: Init<FetchResponseSnapshotId>): void {
   { const x = (m.endOffset ?? -1); w.int64(x); }
   { const x = (m.epoch ?? -1); w.int32(x); }
-  if (v >= 12) {
-    w.uvarint(0);
-  }
+  if (v >= 12) w.uvarint(0); // empty tagged-field section
 }
 
 export interface FetchResponseAbortedTransaction {
@@ -318,23 +282,14 @@ export function readFetchResponseAbortedTransaction(r: Reader, v: number): Fetch
   let f_firstOffset : number = 0;
   if (v >= 4) { f_producerId = r.int64(); }
   if (v >= 4) { f_firstOffset = r.int64(); }
-  if (v >= 12) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 12) r.skipTaggedFields();
   return { producerId: f_producerId, firstOffset: f_firstOffset };
 }
 
 export function writeFetchResponseAbortedTransaction(w: Writer, v: number, m: Init<FetchResponseAbortedTransaction>): void {
   if (v >= 4) { { const x = (m.producerId ?? 0); w.int64(x); } }
   if (v >= 4) { { const x = (m.firstOffset ?? 0); w.int64(x); } }
-  if (v >= 12) {
-    w.uvarint(0);
-  }
+  if (v >= 12) w.uvarint(0); // empty tagged-field section
 }
 
 export interface FetchResponseNodeEndpoint {
@@ -361,14 +316,7 @@ export function readFetchResponseNodeEndpoint(r: Reader, v: number): FetchRespon
   if (v >= 16) { f_host = (v >= 12 ? r.compactString() : r.string()); }
   if (v >= 16) { f_port = r.int32(); }
   if (v >= 16) { f_rack = (v >= 12 ? (v >= 16 ? r.compactNullableString() : r.compactString()) : (v >= 16 ? r.nullableString() : r.string())); }
-  if (v >= 12) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 12) r.skipTaggedFields();
   return { nodeId: f_nodeId, host: f_host, port: f_port, rack: f_rack };
 }
 
@@ -377,7 +325,5 @@ export function writeFetchResponseNodeEndpoint(w: Writer, v: number, m: Init<Fet
   if (v >= 16) { { const x = (m.host ?? ""); (v >= 12 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 16) { { const x = (m.port ?? 0); w.int32(x); } }
   if (v >= 16) { { const x = (m.rack === undefined ? null : m.rack); (v >= 12 ? (v >= 16 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 16 ? w.nullableString(x) : w.string(x!))); } }
-  if (v >= 12) {
-    w.uvarint(0);
-  }
+  if (v >= 12) w.uvarint(0); // empty tagged-field section
 }

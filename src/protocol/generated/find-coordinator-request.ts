@@ -31,14 +31,7 @@ export function readFindCoordinatorRequest(r: Reader, v: number): FindCoordinato
   if (v <= 3) { f_key = (v >= 3 ? r.compactString() : r.string()); }
   if (v >= 1) { f_keyType = r.int8(); }
   if (v >= 4) { { const n = r.arrayLength(v >= 3); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = (v >= 3 ? r.compactString() : r.string()); f_coordinatorKeys = a; } } }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { key: f_key, keyType: f_keyType, coordinatorKeys: f_coordinatorKeys };
 }
 
@@ -46,7 +39,5 @@ export function writeFindCoordinatorRequest(w: Writer, v: number, m: Init<FindCo
   if (v <= 3) { { const x = (m.key ?? ""); (v >= 3 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 1) { { const x = (m.keyType ?? 0); w.int8(x); } }
   if (v >= 4) { { const x = (m.coordinatorKeys ?? []); if (x === null) { w.arrayLength(-1, v >= 3); } else { w.arrayLength(x.length, v >= 3); for (const e of x) { (v >= 3 ? w.compactString(e!) : w.string(e!)); } } } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }

@@ -47,14 +47,7 @@ export function readFindCoordinatorResponse(r: Reader, v: number): FindCoordinat
   if (v <= 3) { f_host = (v >= 3 ? r.compactString() : r.string()); }
   if (v <= 3) { f_port = r.int32(); }
   if (v >= 4) { { const n = r.arrayLength(v >= 3); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readFindCoordinatorResponseCoordinator(r, v); f_coordinators = a; } } }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode, errorMessage: f_errorMessage, nodeId: f_nodeId, host: f_host, port: f_port, coordinators: f_coordinators };
 }
 
@@ -66,9 +59,7 @@ export function writeFindCoordinatorResponse(w: Writer, v: number, m: Init<FindC
   if (v <= 3) { { const x = (m.host ?? ""); (v >= 3 ? w.compactString(x!) : w.string(x!)); } }
   if (v <= 3) { { const x = (m.port ?? 0); w.int32(x); } }
   if (v >= 4) { { const x = (m.coordinators ?? []); if (x === null) { w.arrayLength(-1, v >= 3); } else { w.arrayLength(x.length, v >= 3); for (const e of x) { writeFindCoordinatorResponseCoordinator(w, v, e ?? {}); } } } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }
 
 export interface FindCoordinatorResponseCoordinator {
@@ -103,14 +94,7 @@ export function readFindCoordinatorResponseCoordinator(r: Reader, v: number): Fi
   if (v >= 4) { f_port = r.int32(); }
   if (v >= 4) { f_errorCode = r.int16(); }
   if (v >= 4) { f_errorMessage = (v >= 3 ? (v >= 4 ? r.compactNullableString() : r.compactString()) : (v >= 4 ? r.nullableString() : r.string())); }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { key: f_key, nodeId: f_nodeId, host: f_host, port: f_port, errorCode: f_errorCode, errorMessage: f_errorMessage };
 }
 
@@ -121,7 +105,5 @@ export function writeFindCoordinatorResponseCoordinator(w: Writer, v: number, m:
   if (v >= 4) { { const x = (m.port ?? 0); w.int32(x); } }
   if (v >= 4) { { const x = (m.errorCode ?? 0); w.int16(x); } }
   if (v >= 4) { { const x = (m.errorMessage === undefined ? "" : m.errorMessage); (v >= 3 ? (v >= 4 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 4 ? w.nullableString(x) : w.string(x!))); } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }

@@ -34,14 +34,7 @@ export function readHeartbeatRequest(r: Reader, v: number): HeartbeatRequest {
   f_generationId = r.int32();
   f_memberId = (v >= 4 ? r.compactString() : r.string());
   if (v >= 3) { f_groupInstanceId = (v >= 4 ? (v >= 3 ? r.compactNullableString() : r.compactString()) : (v >= 3 ? r.nullableString() : r.string())); }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { groupId: f_groupId, generationId: f_generationId, memberId: f_memberId, groupInstanceId: f_groupInstanceId };
 }
 
@@ -50,7 +43,5 @@ export function writeHeartbeatRequest(w: Writer, v: number, m: Init<HeartbeatReq
   { const x = (m.generationId ?? 0); w.int32(x); }
   { const x = (m.memberId ?? ""); (v >= 4 ? w.compactString(x!) : w.string(x!)); }
   if (v >= 3) { { const x = (m.groupInstanceId === undefined ? null : m.groupInstanceId); (v >= 4 ? (v >= 3 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 3 ? w.nullableString(x) : w.string(x!))); } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }

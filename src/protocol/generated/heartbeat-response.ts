@@ -25,21 +25,12 @@ export function readHeartbeatResponse(r: Reader, v: number): HeartbeatResponse {
   let f_errorCode : number = 0;
   if (v >= 1) { f_throttleTimeMs = r.int32(); }
   f_errorCode = r.int16();
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode };
 }
 
 export function writeHeartbeatResponse(w: Writer, v: number, m: Init<HeartbeatResponse>): void {
   if (v >= 1) { { const x = (m.throttleTimeMs ?? 0); w.int32(x); } }
   { const x = (m.errorCode ?? 0); w.int16(x); }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }

@@ -25,23 +25,14 @@ export function readIncrementalAlterConfigsRequest(r: Reader, v: number): Increm
   let f_validateOnly : boolean = false;
   { const n = r.arrayLength(v >= 1); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readIncrementalAlterConfigsRequestAlterConfigsResource(r, v); f_resources = a; } }
   f_validateOnly = r.bool();
-  if (v >= 1) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 1) r.skipTaggedFields();
   return { resources: f_resources, validateOnly: f_validateOnly };
 }
 
 export function writeIncrementalAlterConfigsRequest(w: Writer, v: number, m: Init<IncrementalAlterConfigsRequest>): void {
   { const x = (m.resources ?? []); if (x === null) { w.arrayLength(-1, v >= 1); } else { w.arrayLength(x.length, v >= 1); for (const e of x) { writeIncrementalAlterConfigsRequestAlterConfigsResource(w, v, e ?? {}); } } }
   { const x = (m.validateOnly ?? false); w.bool(x); }
-  if (v >= 1) {
-    w.uvarint(0);
-  }
+  if (v >= 1) w.uvarint(0); // empty tagged-field section
 }
 
 export interface IncrementalAlterConfigsRequestAlterConfigsResource {
@@ -64,14 +55,7 @@ export function readIncrementalAlterConfigsRequestAlterConfigsResource(r: Reader
   f_resourceType = r.int8();
   f_resourceName = (v >= 1 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 1); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readIncrementalAlterConfigsRequestAlterableConfig(r, v); f_configs = a; } }
-  if (v >= 1) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 1) r.skipTaggedFields();
   return { resourceType: f_resourceType, resourceName: f_resourceName, configs: f_configs };
 }
 
@@ -79,9 +63,7 @@ export function writeIncrementalAlterConfigsRequestAlterConfigsResource(w: Write
   { const x = (m.resourceType ?? 0); w.int8(x); }
   { const x = (m.resourceName ?? ""); (v >= 1 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.configs ?? []); if (x === null) { w.arrayLength(-1, v >= 1); } else { w.arrayLength(x.length, v >= 1); for (const e of x) { writeIncrementalAlterConfigsRequestAlterableConfig(w, v, e ?? {}); } } }
-  if (v >= 1) {
-    w.uvarint(0);
-  }
+  if (v >= 1) w.uvarint(0); // empty tagged-field section
 }
 
 export interface IncrementalAlterConfigsRequestAlterableConfig {
@@ -104,14 +86,7 @@ export function readIncrementalAlterConfigsRequestAlterableConfig(r: Reader, v: 
   f_name = (v >= 1 ? r.compactString() : r.string());
   f_configOperation = r.int8();
   f_value = (v >= 1 ? r.compactNullableString() : r.nullableString());
-  if (v >= 1) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 1) r.skipTaggedFields();
   return { name: f_name, configOperation: f_configOperation, value: f_value };
 }
 
@@ -119,7 +94,5 @@ export function writeIncrementalAlterConfigsRequestAlterableConfig(w: Writer, v:
   { const x = (m.name ?? ""); (v >= 1 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.configOperation ?? 0); w.int8(x); }
   { const x = (m.value === undefined ? "" : m.value); (v >= 1 ? w.compactNullableString(x) : w.nullableString(x)); }
-  if (v >= 1) {
-    w.uvarint(0);
-  }
+  if (v >= 1) w.uvarint(0); // empty tagged-field section
 }

@@ -25,23 +25,14 @@ export function readIncrementalAlterConfigsResponse(r: Reader, v: number): Incre
   let f_responses : IncrementalAlterConfigsResponseAlterConfigsResourceResponse[] = [];
   f_throttleTimeMs = r.int32();
   { const n = r.arrayLength(v >= 1); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(r, v); f_responses = a; } }
-  if (v >= 1) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 1) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, responses: f_responses };
 }
 
 export function writeIncrementalAlterConfigsResponse(w: Writer, v: number, m: Init<IncrementalAlterConfigsResponse>): void {
   { const x = (m.throttleTimeMs ?? 0); w.int32(x); }
   { const x = (m.responses ?? []); if (x === null) { w.arrayLength(-1, v >= 1); } else { w.arrayLength(x.length, v >= 1); for (const e of x) { writeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(w, v, e ?? {}); } } }
-  if (v >= 1) {
-    w.uvarint(0);
-  }
+  if (v >= 1) w.uvarint(0); // empty tagged-field section
 }
 
 export interface IncrementalAlterConfigsResponseAlterConfigsResourceResponse {
@@ -68,14 +59,7 @@ export function readIncrementalAlterConfigsResponseAlterConfigsResourceResponse(
   f_errorMessage = (v >= 1 ? r.compactNullableString() : r.nullableString());
   f_resourceType = r.int8();
   f_resourceName = (v >= 1 ? r.compactString() : r.string());
-  if (v >= 1) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 1) r.skipTaggedFields();
   return { errorCode: f_errorCode, errorMessage: f_errorMessage, resourceType: f_resourceType, resourceName: f_resourceName };
 }
 
@@ -84,7 +68,5 @@ export function writeIncrementalAlterConfigsResponseAlterConfigsResourceResponse
   { const x = (m.errorMessage === undefined ? "" : m.errorMessage); (v >= 1 ? w.compactNullableString(x) : w.nullableString(x)); }
   { const x = (m.resourceType ?? 0); w.int8(x); }
   { const x = (m.resourceName ?? ""); (v >= 1 ? w.compactString(x!) : w.string(x!)); }
-  if (v >= 1) {
-    w.uvarint(0);
-  }
+  if (v >= 1) w.uvarint(0); // empty tagged-field section
 }

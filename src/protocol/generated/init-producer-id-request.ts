@@ -34,14 +34,7 @@ export function readInitProducerIdRequest(r: Reader, v: number): InitProducerIdR
   f_transactionTimeoutMs = r.int32();
   if (v >= 3) { f_producerId = r.int64(); }
   if (v >= 3) { f_producerEpoch = r.int16(); }
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { transactionalId: f_transactionalId, transactionTimeoutMs: f_transactionTimeoutMs, producerId: f_producerId, producerEpoch: f_producerEpoch };
 }
 
@@ -50,7 +43,5 @@ export function writeInitProducerIdRequest(w: Writer, v: number, m: Init<InitPro
   { const x = (m.transactionTimeoutMs ?? 0); w.int32(x); }
   if (v >= 3) { { const x = (m.producerId ?? -1); w.int64(x); } }
   if (v >= 3) { { const x = (m.producerEpoch ?? -1); w.int16(x); } }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }

@@ -32,14 +32,7 @@ export function readInitProducerIdResponse(r: Reader, v: number): InitProducerId
   f_errorCode = r.int16();
   f_producerId = r.int64();
   f_producerEpoch = r.int16();
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode, producerId: f_producerId, producerEpoch: f_producerEpoch };
 }
 
@@ -48,7 +41,5 @@ export function writeInitProducerIdResponse(w: Writer, v: number, m: Init<InitPr
   { const x = (m.errorCode ?? 0); w.int16(x); }
   { const x = (m.producerId ?? -1); w.int64(x); }
   { const x = (m.producerEpoch ?? 0); w.int16(x); }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }

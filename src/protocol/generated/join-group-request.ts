@@ -52,14 +52,7 @@ export function readJoinGroupRequest(r: Reader, v: number): JoinGroupRequest {
   f_protocolType = (v >= 6 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 6); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readJoinGroupRequestJoinGroupRequestProtocol(r, v); f_protocols = a; } }
   if (v >= 8) { f_reason = (v >= 6 ? (v >= 8 ? r.compactNullableString() : r.compactString()) : (v >= 8 ? r.nullableString() : r.string())); }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { groupId: f_groupId, sessionTimeoutMs: f_sessionTimeoutMs, rebalanceTimeoutMs: f_rebalanceTimeoutMs, memberId: f_memberId, groupInstanceId: f_groupInstanceId, protocolType: f_protocolType, protocols: f_protocols, reason: f_reason };
 }
 
@@ -72,9 +65,7 @@ export function writeJoinGroupRequest(w: Writer, v: number, m: Init<JoinGroupReq
   { const x = (m.protocolType ?? ""); (v >= 6 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.protocols ?? []); if (x === null) { w.arrayLength(-1, v >= 6); } else { w.arrayLength(x.length, v >= 6); for (const e of x) { writeJoinGroupRequestJoinGroupRequestProtocol(w, v, e ?? {}); } } }
   if (v >= 8) { { const x = (m.reason === undefined ? null : m.reason); (v >= 6 ? (v >= 8 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 8 ? w.nullableString(x) : w.string(x!))); } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }
 
 export interface JoinGroupRequestJoinGroupRequestProtocol {
@@ -93,21 +84,12 @@ export function readJoinGroupRequestJoinGroupRequestProtocol(r: Reader, v: numbe
   let f_metadata : Buffer = EMPTY;
   f_name = (v >= 6 ? r.compactString() : r.string());
   f_metadata = (v >= 6 ? r.compactBytes() : r.bytes());
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { name: f_name, metadata: f_metadata };
 }
 
 export function writeJoinGroupRequestJoinGroupRequestProtocol(w: Writer, v: number, m: Init<JoinGroupRequestJoinGroupRequestProtocol>): void {
   { const x = (m.name ?? ""); (v >= 6 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.metadata ?? EMPTY); (v >= 6 ? w.compactBytes(x!) : w.bytes(x!)); }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }

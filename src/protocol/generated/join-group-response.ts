@@ -56,14 +56,7 @@ export function readJoinGroupResponse(r: Reader, v: number): JoinGroupResponse {
   if (v >= 9) { f_skipAssignment = r.bool(); }
   f_memberId = (v >= 6 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 6); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readJoinGroupResponseJoinGroupResponseMember(r, v); f_members = a; } }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode, generationId: f_generationId, protocolType: f_protocolType, protocolName: f_protocolName, leader: f_leader, skipAssignment: f_skipAssignment, memberId: f_memberId, members: f_members };
 }
 
@@ -77,9 +70,7 @@ export function writeJoinGroupResponse(w: Writer, v: number, m: Init<JoinGroupRe
   if (v >= 9) { { const x = (m.skipAssignment ?? false); w.bool(x); } }
   { const x = (m.memberId ?? ""); (v >= 6 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.members ?? []); if (x === null) { w.arrayLength(-1, v >= 6); } else { w.arrayLength(x.length, v >= 6); for (const e of x) { writeJoinGroupResponseJoinGroupResponseMember(w, v, e ?? {}); } } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }
 
 export interface JoinGroupResponseJoinGroupResponseMember {
@@ -102,14 +93,7 @@ export function readJoinGroupResponseJoinGroupResponseMember(r: Reader, v: numbe
   f_memberId = (v >= 6 ? r.compactString() : r.string());
   if (v >= 5) { f_groupInstanceId = (v >= 6 ? (v >= 5 ? r.compactNullableString() : r.compactString()) : (v >= 5 ? r.nullableString() : r.string())); }
   f_metadata = (v >= 6 ? r.compactBytes() : r.bytes());
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { memberId: f_memberId, groupInstanceId: f_groupInstanceId, metadata: f_metadata };
 }
 
@@ -117,7 +101,5 @@ export function writeJoinGroupResponseJoinGroupResponseMember(w: Writer, v: numb
   { const x = (m.memberId ?? ""); (v >= 6 ? w.compactString(x!) : w.string(x!)); }
   if (v >= 5) { { const x = (m.groupInstanceId === undefined ? null : m.groupInstanceId); (v >= 6 ? (v >= 5 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 5 ? w.nullableString(x) : w.string(x!))); } }
   { const x = (m.metadata ?? EMPTY); (v >= 6 ? w.compactBytes(x!) : w.bytes(x!)); }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }

@@ -31,14 +31,7 @@ export function readLeaveGroupRequest(r: Reader, v: number): LeaveGroupRequest {
   f_groupId = (v >= 4 ? r.compactString() : r.string());
   if (v <= 2) { f_memberId = (v >= 4 ? r.compactString() : r.string()); }
   if (v >= 3) { { const n = r.arrayLength(v >= 4); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readLeaveGroupRequestMemberIdentity(r, v); f_members = a; } } }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { groupId: f_groupId, memberId: f_memberId, members: f_members };
 }
 
@@ -46,9 +39,7 @@ export function writeLeaveGroupRequest(w: Writer, v: number, m: Init<LeaveGroupR
   { const x = (m.groupId ?? ""); (v >= 4 ? w.compactString(x!) : w.string(x!)); }
   if (v <= 2) { { const x = (m.memberId ?? ""); (v >= 4 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 3) { { const x = (m.members ?? []); if (x === null) { w.arrayLength(-1, v >= 4); } else { w.arrayLength(x.length, v >= 4); for (const e of x) { writeLeaveGroupRequestMemberIdentity(w, v, e ?? {}); } } } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }
 
 export interface LeaveGroupRequestMemberIdentity {
@@ -71,14 +62,7 @@ export function readLeaveGroupRequestMemberIdentity(r: Reader, v: number): Leave
   if (v >= 3) { f_memberId = (v >= 4 ? r.compactString() : r.string()); }
   if (v >= 3) { f_groupInstanceId = (v >= 4 ? (v >= 3 ? r.compactNullableString() : r.compactString()) : (v >= 3 ? r.nullableString() : r.string())); }
   if (v >= 5) { f_reason = (v >= 4 ? (v >= 5 ? r.compactNullableString() : r.compactString()) : (v >= 5 ? r.nullableString() : r.string())); }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { memberId: f_memberId, groupInstanceId: f_groupInstanceId, reason: f_reason };
 }
 
@@ -86,7 +70,5 @@ export function writeLeaveGroupRequestMemberIdentity(w: Writer, v: number, m: In
   if (v >= 3) { { const x = (m.memberId ?? ""); (v >= 4 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 3) { { const x = (m.groupInstanceId === undefined ? null : m.groupInstanceId); (v >= 4 ? (v >= 3 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 3 ? w.nullableString(x) : w.string(x!))); } }
   if (v >= 5) { { const x = (m.reason === undefined ? null : m.reason); (v >= 4 ? (v >= 5 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 5 ? w.nullableString(x) : w.string(x!))); } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }

@@ -31,14 +31,7 @@ export function readLeaveGroupResponse(r: Reader, v: number): LeaveGroupResponse
   if (v >= 1) { f_throttleTimeMs = r.int32(); }
   f_errorCode = r.int16();
   if (v >= 3) { { const n = r.arrayLength(v >= 4); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readLeaveGroupResponseMemberResponse(r, v); f_members = a; } } }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode, members: f_members };
 }
 
@@ -46,9 +39,7 @@ export function writeLeaveGroupResponse(w: Writer, v: number, m: Init<LeaveGroup
   if (v >= 1) { { const x = (m.throttleTimeMs ?? 0); w.int32(x); } }
   { const x = (m.errorCode ?? 0); w.int16(x); }
   if (v >= 3) { { const x = (m.members ?? []); if (x === null) { w.arrayLength(-1, v >= 4); } else { w.arrayLength(x.length, v >= 4); for (const e of x) { writeLeaveGroupResponseMemberResponse(w, v, e ?? {}); } } } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }
 
 export interface LeaveGroupResponseMemberResponse {
@@ -71,14 +62,7 @@ export function readLeaveGroupResponseMemberResponse(r: Reader, v: number): Leav
   if (v >= 3) { f_memberId = (v >= 4 ? r.compactString() : r.string()); }
   if (v >= 3) { f_groupInstanceId = (v >= 4 ? (v >= 3 ? r.compactNullableString() : r.compactString()) : (v >= 3 ? r.nullableString() : r.string())); }
   if (v >= 3) { f_errorCode = r.int16(); }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { memberId: f_memberId, groupInstanceId: f_groupInstanceId, errorCode: f_errorCode };
 }
 
@@ -86,7 +70,5 @@ export function writeLeaveGroupResponseMemberResponse(w: Writer, v: number, m: I
   if (v >= 3) { { const x = (m.memberId ?? ""); (v >= 4 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 3) { { const x = (m.groupInstanceId === undefined ? "" : m.groupInstanceId); (v >= 4 ? (v >= 3 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 3 ? w.nullableString(x) : w.string(x!))); } }
   if (v >= 3) { { const x = (m.errorCode ?? 0); w.int16(x); } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }

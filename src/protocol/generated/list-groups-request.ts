@@ -26,21 +26,12 @@ export function readListGroupsRequest(r: Reader, v: number): ListGroupsRequest {
   let f_typesFilter : string[] = [];
   if (v >= 4) { { const n = r.arrayLength(v >= 3); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = (v >= 3 ? r.compactString() : r.string()); f_statesFilter = a; } } }
   if (v >= 5) { { const n = r.arrayLength(v >= 3); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = (v >= 3 ? r.compactString() : r.string()); f_typesFilter = a; } } }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { statesFilter: f_statesFilter, typesFilter: f_typesFilter };
 }
 
 export function writeListGroupsRequest(w: Writer, v: number, m: Init<ListGroupsRequest>): void {
   if (v >= 4) { { const x = (m.statesFilter ?? []); if (x === null) { w.arrayLength(-1, v >= 3); } else { w.arrayLength(x.length, v >= 3); for (const e of x) { (v >= 3 ? w.compactString(e!) : w.string(e!)); } } } }
   if (v >= 5) { { const x = (m.typesFilter ?? []); if (x === null) { w.arrayLength(-1, v >= 3); } else { w.arrayLength(x.length, v >= 3); for (const e of x) { (v >= 3 ? w.compactString(e!) : w.string(e!)); } } } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }

@@ -32,14 +32,7 @@ export function readListGroupsResponse(r: Reader, v: number): ListGroupsResponse
   if (v >= 1) { f_throttleTimeMs = r.int32(); }
   f_errorCode = r.int16();
   { const n = r.arrayLength(v >= 3); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readListGroupsResponseListedGroup(r, v); f_groups = a; } }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode, groups: f_groups };
 }
 
@@ -47,9 +40,7 @@ export function writeListGroupsResponse(w: Writer, v: number, m: Init<ListGroups
   if (v >= 1) { { const x = (m.throttleTimeMs ?? 0); w.int32(x); } }
   { const x = (m.errorCode ?? 0); w.int16(x); }
   { const x = (m.groups ?? []); if (x === null) { w.arrayLength(-1, v >= 3); } else { w.arrayLength(x.length, v >= 3); for (const e of x) { writeListGroupsResponseListedGroup(w, v, e ?? {}); } } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }
 
 export interface ListGroupsResponseListedGroup {
@@ -76,14 +67,7 @@ export function readListGroupsResponseListedGroup(r: Reader, v: number): ListGro
   f_protocolType = (v >= 3 ? r.compactString() : r.string());
   if (v >= 4) { f_groupState = (v >= 3 ? r.compactString() : r.string()); }
   if (v >= 5) { f_groupType = (v >= 3 ? r.compactString() : r.string()); }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { groupId: f_groupId, protocolType: f_protocolType, groupState: f_groupState, groupType: f_groupType };
 }
 
@@ -92,7 +76,5 @@ export function writeListGroupsResponseListedGroup(w: Writer, v: number, m: Init
   { const x = (m.protocolType ?? ""); (v >= 3 ? w.compactString(x!) : w.string(x!)); }
   if (v >= 4) { { const x = (m.groupState ?? ""); (v >= 3 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 5) { { const x = (m.groupType ?? ""); (v >= 3 ? w.compactString(x!) : w.string(x!)); } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }

@@ -37,14 +37,7 @@ export function readListOffsetsRequest(r: Reader, v: number): ListOffsetsRequest
   if (v >= 2) { f_isolationLevel = r.int8(); }
   { const n = r.arrayLength(v >= 6); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readListOffsetsRequestListOffsetsTopic(r, v); f_topics = a; } }
   if (v >= 10) { f_timeoutMs = r.int32(); }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { replicaId: f_replicaId, isolationLevel: f_isolationLevel, topics: f_topics, timeoutMs: f_timeoutMs };
 }
 
@@ -53,9 +46,7 @@ export function writeListOffsetsRequest(w: Writer, v: number, m: Init<ListOffset
   if (v >= 2) { { const x = (m.isolationLevel ?? 0); w.int8(x); } }
   { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 6); } else { w.arrayLength(x.length, v >= 6); for (const e of x) { writeListOffsetsRequestListOffsetsTopic(w, v, e ?? {}); } } }
   if (v >= 10) { { const x = (m.timeoutMs ?? 0); w.int32(x); } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }
 
 export interface ListOffsetsRequestListOffsetsTopic {
@@ -74,23 +65,14 @@ export function readListOffsetsRequestListOffsetsTopic(r: Reader, v: number): Li
   let f_partitions : ListOffsetsRequestListOffsetsPartition[] = [];
   f_name = (v >= 6 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 6); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readListOffsetsRequestListOffsetsPartition(r, v); f_partitions = a; } }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { name: f_name, partitions: f_partitions };
 }
 
 export function writeListOffsetsRequestListOffsetsTopic(w: Writer, v: number, m: Init<ListOffsetsRequestListOffsetsTopic>): void {
   { const x = (m.name ?? ""); (v >= 6 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 6); } else { w.arrayLength(x.length, v >= 6); for (const e of x) { writeListOffsetsRequestListOffsetsPartition(w, v, e ?? {}); } } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }
 
 export interface ListOffsetsRequestListOffsetsPartition {
@@ -117,14 +99,7 @@ export function readListOffsetsRequestListOffsetsPartition(r: Reader, v: number)
   if (v >= 4) { f_currentLeaderEpoch = r.int32(); }
   f_timestamp = r.int64();
   if (v <= 0) { f_maxNumOffsets = r.int32(); }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { partitionIndex: f_partitionIndex, currentLeaderEpoch: f_currentLeaderEpoch, timestamp: f_timestamp, maxNumOffsets: f_maxNumOffsets };
 }
 
@@ -133,7 +108,5 @@ export function writeListOffsetsRequestListOffsetsPartition(w: Writer, v: number
   if (v >= 4) { { const x = (m.currentLeaderEpoch ?? -1); w.int32(x); } }
   { const x = (m.timestamp ?? 0); w.int64(x); }
   if (v <= 0) { { const x = (m.maxNumOffsets ?? 1); w.int32(x); } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }

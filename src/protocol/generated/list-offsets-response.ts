@@ -28,23 +28,14 @@ export function readListOffsetsResponse(r: Reader, v: number): ListOffsetsRespon
   let f_topics : ListOffsetsResponseListOffsetsTopicResponse[] = [];
   if (v >= 2) { f_throttleTimeMs = r.int32(); }
   { const n = r.arrayLength(v >= 6); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readListOffsetsResponseListOffsetsTopicResponse(r, v); f_topics = a; } }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, topics: f_topics };
 }
 
 export function writeListOffsetsResponse(w: Writer, v: number, m: Init<ListOffsetsResponse>): void {
   if (v >= 2) { { const x = (m.throttleTimeMs ?? 0); w.int32(x); } }
   { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 6); } else { w.arrayLength(x.length, v >= 6); for (const e of x) { writeListOffsetsResponseListOffsetsTopicResponse(w, v, e ?? {}); } } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }
 
 export interface ListOffsetsResponseListOffsetsTopicResponse {
@@ -63,23 +54,14 @@ export function readListOffsetsResponseListOffsetsTopicResponse(r: Reader, v: nu
   let f_partitions : ListOffsetsResponseListOffsetsPartitionResponse[] = [];
   f_name = (v >= 6 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 6); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readListOffsetsResponseListOffsetsPartitionResponse(r, v); f_partitions = a; } }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { name: f_name, partitions: f_partitions };
 }
 
 export function writeListOffsetsResponseListOffsetsTopicResponse(w: Writer, v: number, m: Init<ListOffsetsResponseListOffsetsTopicResponse>): void {
   { const x = (m.name ?? ""); (v >= 6 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 6); } else { w.arrayLength(x.length, v >= 6); for (const e of x) { writeListOffsetsResponseListOffsetsPartitionResponse(w, v, e ?? {}); } } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }
 
 export interface ListOffsetsResponseListOffsetsPartitionResponse {
@@ -113,14 +95,7 @@ export function readListOffsetsResponseListOffsetsPartitionResponse(r: Reader, v
   if (v >= 1) { f_timestamp = r.int64(); }
   if (v >= 1) { f_offset = r.int64(); }
   if (v >= 4) { f_leaderEpoch = r.int32(); }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { partitionIndex: f_partitionIndex, errorCode: f_errorCode, oldStyleOffsets: f_oldStyleOffsets, timestamp: f_timestamp, offset: f_offset, leaderEpoch: f_leaderEpoch };
 }
 
@@ -131,7 +106,5 @@ export function writeListOffsetsResponseListOffsetsPartitionResponse(w: Writer, 
   if (v >= 1) { { const x = (m.timestamp ?? -1); w.int64(x); } }
   if (v >= 1) { { const x = (m.offset ?? -1); w.int64(x); } }
   if (v >= 4) { { const x = (m.leaderEpoch ?? -1); w.int32(x); } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }

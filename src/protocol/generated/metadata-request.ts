@@ -38,14 +38,7 @@ export function readMetadataRequest(r: Reader, v: number): MetadataRequest {
   if (v >= 4) { f_allowAutoTopicCreation = r.bool(); }
   if (v >= 8 && v <= 10) { f_includeClusterAuthorizedOperations = r.bool(); }
   if (v >= 8) { f_includeTopicAuthorizedOperations = r.bool(); }
-  if (v >= 9) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 9) r.skipTaggedFields();
   return { topics: f_topics, allowAutoTopicCreation: f_allowAutoTopicCreation, includeClusterAuthorizedOperations: f_includeClusterAuthorizedOperations, includeTopicAuthorizedOperations: f_includeTopicAuthorizedOperations };
 }
 
@@ -54,9 +47,7 @@ export function writeMetadataRequest(w: Writer, v: number, m: Init<MetadataReque
   if (v >= 4) { { const x = (m.allowAutoTopicCreation ?? true); w.bool(x); } }
   if (v >= 8 && v <= 10) { { const x = (m.includeClusterAuthorizedOperations ?? false); w.bool(x); } }
   if (v >= 8) { { const x = (m.includeTopicAuthorizedOperations ?? false); w.bool(x); } }
-  if (v >= 9) {
-    w.uvarint(0);
-  }
+  if (v >= 9) w.uvarint(0); // empty tagged-field section
 }
 
 export interface MetadataRequestMetadataRequestTopic {
@@ -75,21 +66,12 @@ export function readMetadataRequestMetadataRequestTopic(r: Reader, v: number): M
   let f_name : string | null = "";
   if (v >= 10) { f_topicId = r.uuid(); }
   f_name = (v >= 9 ? (v >= 10 ? r.compactNullableString() : r.compactString()) : (v >= 10 ? r.nullableString() : r.string()));
-  if (v >= 9) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 9) r.skipTaggedFields();
   return { topicId: f_topicId, name: f_name };
 }
 
 export function writeMetadataRequestMetadataRequestTopic(w: Writer, v: number, m: Init<MetadataRequestMetadataRequestTopic>): void {
   if (v >= 10) { { const x = (m.topicId ?? "00000000000000000000000000000000"); w.uuid(x); } }
   { const x = (m.name === undefined ? "" : m.name); (v >= 9 ? (v >= 10 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 10 ? w.nullableString(x) : w.string(x!))); }
-  if (v >= 9) {
-    w.uvarint(0);
-  }
+  if (v >= 9) w.uvarint(0); // empty tagged-field section
 }

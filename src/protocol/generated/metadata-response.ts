@@ -50,14 +50,7 @@ export function readMetadataResponse(r: Reader, v: number): MetadataResponse {
   if (v >= 1) { f_controllerId = r.int32(); }
   { const n = r.arrayLength(v >= 9); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readMetadataResponseMetadataResponseTopic(r, v); f_topics = a; } }
   if (v >= 8 && v <= 10) { f_clusterAuthorizedOperations = r.int32(); }
-  if (v >= 9) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 9) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, brokers: f_brokers, clusterId: f_clusterId, controllerId: f_controllerId, topics: f_topics, clusterAuthorizedOperations: f_clusterAuthorizedOperations };
 }
 
@@ -68,9 +61,7 @@ export function writeMetadataResponse(w: Writer, v: number, m: Init<MetadataResp
   if (v >= 1) { { const x = (m.controllerId ?? -1); w.int32(x); } }
   { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 9); } else { w.arrayLength(x.length, v >= 9); for (const e of x) { writeMetadataResponseMetadataResponseTopic(w, v, e ?? {}); } } }
   if (v >= 8 && v <= 10) { { const x = (m.clusterAuthorizedOperations ?? -2147483648); w.int32(x); } }
-  if (v >= 9) {
-    w.uvarint(0);
-  }
+  if (v >= 9) w.uvarint(0); // empty tagged-field section
 }
 
 export interface MetadataResponseMetadataResponseBroker {
@@ -97,14 +88,7 @@ export function readMetadataResponseMetadataResponseBroker(r: Reader, v: number)
   f_host = (v >= 9 ? r.compactString() : r.string());
   f_port = r.int32();
   if (v >= 1) { f_rack = (v >= 9 ? (v >= 1 ? r.compactNullableString() : r.compactString()) : (v >= 1 ? r.nullableString() : r.string())); }
-  if (v >= 9) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 9) r.skipTaggedFields();
   return { nodeId: f_nodeId, host: f_host, port: f_port, rack: f_rack };
 }
 
@@ -113,9 +97,7 @@ export function writeMetadataResponseMetadataResponseBroker(w: Writer, v: number
   { const x = (m.host ?? ""); (v >= 9 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.port ?? 0); w.int32(x); }
   if (v >= 1) { { const x = (m.rack === undefined ? null : m.rack); (v >= 9 ? (v >= 1 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 1 ? w.nullableString(x) : w.string(x!))); } }
-  if (v >= 9) {
-    w.uvarint(0);
-  }
+  if (v >= 9) w.uvarint(0); // empty tagged-field section
 }
 
 export interface MetadataResponseMetadataResponseTopic {
@@ -150,14 +132,7 @@ export function readMetadataResponseMetadataResponseTopic(r: Reader, v: number):
   if (v >= 1) { f_isInternal = r.bool(); }
   { const n = r.arrayLength(v >= 9); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readMetadataResponseMetadataResponsePartition(r, v); f_partitions = a; } }
   if (v >= 8) { f_topicAuthorizedOperations = r.int32(); }
-  if (v >= 9) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 9) r.skipTaggedFields();
   return { errorCode: f_errorCode, name: f_name, topicId: f_topicId, isInternal: f_isInternal, partitions: f_partitions, topicAuthorizedOperations: f_topicAuthorizedOperations };
 }
 
@@ -168,9 +143,7 @@ export function writeMetadataResponseMetadataResponseTopic(w: Writer, v: number,
   if (v >= 1) { { const x = (m.isInternal ?? false); w.bool(x); } }
   { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 9); } else { w.arrayLength(x.length, v >= 9); for (const e of x) { writeMetadataResponseMetadataResponsePartition(w, v, e ?? {}); } } }
   if (v >= 8) { { const x = (m.topicAuthorizedOperations ?? -2147483648); w.int32(x); } }
-  if (v >= 9) {
-    w.uvarint(0);
-  }
+  if (v >= 9) w.uvarint(0); // empty tagged-field section
 }
 
 export interface MetadataResponseMetadataResponsePartition {
@@ -209,14 +182,7 @@ export function readMetadataResponseMetadataResponsePartition(r: Reader, v: numb
   { const n = r.arrayLength(v >= 9); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = r.int32(); f_replicaNodes = a; } }
   { const n = r.arrayLength(v >= 9); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = r.int32(); f_isrNodes = a; } }
   if (v >= 5) { { const n = r.arrayLength(v >= 9); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = r.int32(); f_offlineReplicas = a; } } }
-  if (v >= 9) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 9) r.skipTaggedFields();
   return { errorCode: f_errorCode, partitionIndex: f_partitionIndex, leaderId: f_leaderId, leaderEpoch: f_leaderEpoch, replicaNodes: f_replicaNodes, isrNodes: f_isrNodes, offlineReplicas: f_offlineReplicas };
 }
 
@@ -228,7 +194,5 @@ export function writeMetadataResponseMetadataResponsePartition(w: Writer, v: num
   { const x = (m.replicaNodes ?? []); if (x === null) { w.arrayLength(-1, v >= 9); } else { w.arrayLength(x.length, v >= 9); for (const e of x) { w.int32(e); } } }
   { const x = (m.isrNodes ?? []); if (x === null) { w.arrayLength(-1, v >= 9); } else { w.arrayLength(x.length, v >= 9); for (const e of x) { w.int32(e); } } }
   if (v >= 5) { { const x = (m.offlineReplicas ?? []); if (x === null) { w.arrayLength(-1, v >= 9); } else { w.arrayLength(x.length, v >= 9); for (const e of x) { w.int32(e); } } } }
-  if (v >= 9) {
-    w.uvarint(0);
-  }
+  if (v >= 9) w.uvarint(0); // empty tagged-field section
 }

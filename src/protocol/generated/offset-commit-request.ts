@@ -46,14 +46,7 @@ export function readOffsetCommitRequest(r: Reader, v: number): OffsetCommitReque
   if (v >= 7) { f_groupInstanceId = (v >= 8 ? (v >= 7 ? r.compactNullableString() : r.compactString()) : (v >= 7 ? r.nullableString() : r.string())); }
   if (v >= 2 && v <= 4) { f_retentionTimeMs = r.int64(); }
   { const n = r.arrayLength(v >= 8); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readOffsetCommitRequestOffsetCommitRequestTopic(r, v); f_topics = a; } }
-  if (v >= 8) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 8) r.skipTaggedFields();
   return { groupId: f_groupId, generationIdOrMemberEpoch: f_generationIdOrMemberEpoch, memberId: f_memberId, groupInstanceId: f_groupInstanceId, retentionTimeMs: f_retentionTimeMs, topics: f_topics };
 }
 
@@ -64,9 +57,7 @@ export function writeOffsetCommitRequest(w: Writer, v: number, m: Init<OffsetCom
   if (v >= 7) { { const x = (m.groupInstanceId === undefined ? null : m.groupInstanceId); (v >= 8 ? (v >= 7 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 7 ? w.nullableString(x) : w.string(x!))); } }
   if (v >= 2 && v <= 4) { { const x = (m.retentionTimeMs ?? -1); w.int64(x); } }
   { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 8); } else { w.arrayLength(x.length, v >= 8); for (const e of x) { writeOffsetCommitRequestOffsetCommitRequestTopic(w, v, e ?? {}); } } }
-  if (v >= 8) {
-    w.uvarint(0);
-  }
+  if (v >= 8) w.uvarint(0); // empty tagged-field section
 }
 
 export interface OffsetCommitRequestOffsetCommitRequestTopic {
@@ -85,23 +76,14 @@ export function readOffsetCommitRequestOffsetCommitRequestTopic(r: Reader, v: nu
   let f_partitions : OffsetCommitRequestOffsetCommitRequestPartition[] = [];
   f_name = (v >= 8 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 8); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readOffsetCommitRequestOffsetCommitRequestPartition(r, v); f_partitions = a; } }
-  if (v >= 8) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 8) r.skipTaggedFields();
   return { name: f_name, partitions: f_partitions };
 }
 
 export function writeOffsetCommitRequestOffsetCommitRequestTopic(w: Writer, v: number, m: Init<OffsetCommitRequestOffsetCommitRequestTopic>): void {
   { const x = (m.name ?? ""); (v >= 8 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 8); } else { w.arrayLength(x.length, v >= 8); for (const e of x) { writeOffsetCommitRequestOffsetCommitRequestPartition(w, v, e ?? {}); } } }
-  if (v >= 8) {
-    w.uvarint(0);
-  }
+  if (v >= 8) w.uvarint(0); // empty tagged-field section
 }
 
 export interface OffsetCommitRequestOffsetCommitRequestPartition {
@@ -132,14 +114,7 @@ export function readOffsetCommitRequestOffsetCommitRequestPartition(r: Reader, v
   if (v >= 6) { f_committedLeaderEpoch = r.int32(); }
   if (v >= 1 && v <= 1) { f_commitTimestamp = r.int64(); }
   f_committedMetadata = (v >= 8 ? r.compactNullableString() : r.nullableString());
-  if (v >= 8) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 8) r.skipTaggedFields();
   return { partitionIndex: f_partitionIndex, committedOffset: f_committedOffset, committedLeaderEpoch: f_committedLeaderEpoch, commitTimestamp: f_commitTimestamp, committedMetadata: f_committedMetadata };
 }
 
@@ -149,7 +124,5 @@ export function writeOffsetCommitRequestOffsetCommitRequestPartition(w: Writer, 
   if (v >= 6) { { const x = (m.committedLeaderEpoch ?? -1); w.int32(x); } }
   if (v >= 1 && v <= 1) { { const x = (m.commitTimestamp ?? -1); w.int64(x); } }
   { const x = (m.committedMetadata === undefined ? "" : m.committedMetadata); (v >= 8 ? w.compactNullableString(x) : w.nullableString(x)); }
-  if (v >= 8) {
-    w.uvarint(0);
-  }
+  if (v >= 8) w.uvarint(0); // empty tagged-field section
 }

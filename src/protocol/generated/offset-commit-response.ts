@@ -26,23 +26,14 @@ export function readOffsetCommitResponse(r: Reader, v: number): OffsetCommitResp
   let f_topics : OffsetCommitResponseOffsetCommitResponseTopic[] = [];
   if (v >= 3) { f_throttleTimeMs = r.int32(); }
   { const n = r.arrayLength(v >= 8); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readOffsetCommitResponseOffsetCommitResponseTopic(r, v); f_topics = a; } }
-  if (v >= 8) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 8) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, topics: f_topics };
 }
 
 export function writeOffsetCommitResponse(w: Writer, v: number, m: Init<OffsetCommitResponse>): void {
   if (v >= 3) { { const x = (m.throttleTimeMs ?? 0); w.int32(x); } }
   { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 8); } else { w.arrayLength(x.length, v >= 8); for (const e of x) { writeOffsetCommitResponseOffsetCommitResponseTopic(w, v, e ?? {}); } } }
-  if (v >= 8) {
-    w.uvarint(0);
-  }
+  if (v >= 8) w.uvarint(0); // empty tagged-field section
 }
 
 export interface OffsetCommitResponseOffsetCommitResponseTopic {
@@ -61,23 +52,14 @@ export function readOffsetCommitResponseOffsetCommitResponseTopic(r: Reader, v: 
   let f_partitions : OffsetCommitResponseOffsetCommitResponsePartition[] = [];
   f_name = (v >= 8 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 8); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readOffsetCommitResponseOffsetCommitResponsePartition(r, v); f_partitions = a; } }
-  if (v >= 8) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 8) r.skipTaggedFields();
   return { name: f_name, partitions: f_partitions };
 }
 
 export function writeOffsetCommitResponseOffsetCommitResponseTopic(w: Writer, v: number, m: Init<OffsetCommitResponseOffsetCommitResponseTopic>): void {
   { const x = (m.name ?? ""); (v >= 8 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 8); } else { w.arrayLength(x.length, v >= 8); for (const e of x) { writeOffsetCommitResponseOffsetCommitResponsePartition(w, v, e ?? {}); } } }
-  if (v >= 8) {
-    w.uvarint(0);
-  }
+  if (v >= 8) w.uvarint(0); // empty tagged-field section
 }
 
 export interface OffsetCommitResponseOffsetCommitResponsePartition {
@@ -96,21 +78,12 @@ export function readOffsetCommitResponseOffsetCommitResponsePartition(r: Reader,
   let f_errorCode : number = 0;
   f_partitionIndex = r.int32();
   f_errorCode = r.int16();
-  if (v >= 8) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 8) r.skipTaggedFields();
   return { partitionIndex: f_partitionIndex, errorCode: f_errorCode };
 }
 
 export function writeOffsetCommitResponseOffsetCommitResponsePartition(w: Writer, v: number, m: Init<OffsetCommitResponseOffsetCommitResponsePartition>): void {
   { const x = (m.partitionIndex ?? 0); w.int32(x); }
   { const x = (m.errorCode ?? 0); w.int16(x); }
-  if (v >= 8) {
-    w.uvarint(0);
-  }
+  if (v >= 8) w.uvarint(0); // empty tagged-field section
 }

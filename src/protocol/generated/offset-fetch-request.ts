@@ -37,14 +37,7 @@ export function readOffsetFetchRequest(r: Reader, v: number): OffsetFetchRequest
   if (v <= 7) { { const n = r.arrayLength(v >= 6); if (n < 0) { f_topics = null; } else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readOffsetFetchRequestOffsetFetchRequestTopic(r, v); f_topics = a; } } }
   if (v >= 8) { { const n = r.arrayLength(v >= 6); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readOffsetFetchRequestOffsetFetchRequestGroup(r, v); f_groups = a; } } }
   if (v >= 7) { f_requireStable = r.bool(); }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { groupId: f_groupId, topics: f_topics, groups: f_groups, requireStable: f_requireStable };
 }
 
@@ -53,9 +46,7 @@ export function writeOffsetFetchRequest(w: Writer, v: number, m: Init<OffsetFetc
   if (v <= 7) { { const x = (m.topics === undefined ? [] : m.topics); if (x === null) { w.arrayLength(-1, v >= 6); } else { w.arrayLength(x.length, v >= 6); for (const e of x) { writeOffsetFetchRequestOffsetFetchRequestTopic(w, v, e ?? {}); } } } }
   if (v >= 8) { { const x = (m.groups ?? []); if (x === null) { w.arrayLength(-1, v >= 6); } else { w.arrayLength(x.length, v >= 6); for (const e of x) { writeOffsetFetchRequestOffsetFetchRequestGroup(w, v, e ?? {}); } } } }
   if (v >= 7) { { const x = (m.requireStable ?? false); w.bool(x); } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }
 
 export interface OffsetFetchRequestOffsetFetchRequestTopic {
@@ -74,23 +65,14 @@ export function readOffsetFetchRequestOffsetFetchRequestTopic(r: Reader, v: numb
   let f_partitionIndexes : number[] = [];
   if (v <= 7) { f_name = (v >= 6 ? r.compactString() : r.string()); }
   if (v <= 7) { { const n = r.arrayLength(v >= 6); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = r.int32(); f_partitionIndexes = a; } } }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { name: f_name, partitionIndexes: f_partitionIndexes };
 }
 
 export function writeOffsetFetchRequestOffsetFetchRequestTopic(w: Writer, v: number, m: Init<OffsetFetchRequestOffsetFetchRequestTopic>): void {
   if (v <= 7) { { const x = (m.name ?? ""); (v >= 6 ? w.compactString(x!) : w.string(x!)); } }
   if (v <= 7) { { const x = (m.partitionIndexes ?? []); if (x === null) { w.arrayLength(-1, v >= 6); } else { w.arrayLength(x.length, v >= 6); for (const e of x) { w.int32(e); } } } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }
 
 export interface OffsetFetchRequestOffsetFetchRequestGroup {
@@ -117,14 +99,7 @@ export function readOffsetFetchRequestOffsetFetchRequestGroup(r: Reader, v: numb
   if (v >= 9) { f_memberId = (v >= 6 ? (v >= 9 ? r.compactNullableString() : r.compactString()) : (v >= 9 ? r.nullableString() : r.string())); }
   if (v >= 9) { f_memberEpoch = r.int32(); }
   if (v >= 8) { { const n = r.arrayLength(v >= 6); if (n < 0) { f_topics = null; } else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readOffsetFetchRequestOffsetFetchRequestTopics(r, v); f_topics = a; } } }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { groupId: f_groupId, memberId: f_memberId, memberEpoch: f_memberEpoch, topics: f_topics };
 }
 
@@ -133,9 +108,7 @@ export function writeOffsetFetchRequestOffsetFetchRequestGroup(w: Writer, v: num
   if (v >= 9) { { const x = (m.memberId === undefined ? null : m.memberId); (v >= 6 ? (v >= 9 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 9 ? w.nullableString(x) : w.string(x!))); } }
   if (v >= 9) { { const x = (m.memberEpoch ?? -1); w.int32(x); } }
   if (v >= 8) { { const x = (m.topics === undefined ? [] : m.topics); if (x === null) { w.arrayLength(-1, v >= 6); } else { w.arrayLength(x.length, v >= 6); for (const e of x) { writeOffsetFetchRequestOffsetFetchRequestTopics(w, v, e ?? {}); } } } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }
 
 export interface OffsetFetchRequestOffsetFetchRequestTopics {
@@ -154,21 +127,12 @@ export function readOffsetFetchRequestOffsetFetchRequestTopics(r: Reader, v: num
   let f_partitionIndexes : number[] = [];
   if (v >= 8) { f_name = (v >= 6 ? r.compactString() : r.string()); }
   if (v >= 8) { { const n = r.arrayLength(v >= 6); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = r.int32(); f_partitionIndexes = a; } } }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { name: f_name, partitionIndexes: f_partitionIndexes };
 }
 
 export function writeOffsetFetchRequestOffsetFetchRequestTopics(w: Writer, v: number, m: Init<OffsetFetchRequestOffsetFetchRequestTopics>): void {
   if (v >= 8) { { const x = (m.name ?? ""); (v >= 6 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 8) { { const x = (m.partitionIndexes ?? []); if (x === null) { w.arrayLength(-1, v >= 6); } else { w.arrayLength(x.length, v >= 6); for (const e of x) { w.int32(e); } } } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }

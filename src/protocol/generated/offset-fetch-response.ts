@@ -37,14 +37,7 @@ export function readOffsetFetchResponse(r: Reader, v: number): OffsetFetchRespon
   if (v <= 7) { { const n = r.arrayLength(v >= 6); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readOffsetFetchResponseOffsetFetchResponseTopic(r, v); f_topics = a; } } }
   if (v >= 2 && v <= 7) { f_errorCode = r.int16(); }
   if (v >= 8) { { const n = r.arrayLength(v >= 6); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readOffsetFetchResponseOffsetFetchResponseGroup(r, v); f_groups = a; } } }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, topics: f_topics, errorCode: f_errorCode, groups: f_groups };
 }
 
@@ -53,9 +46,7 @@ export function writeOffsetFetchResponse(w: Writer, v: number, m: Init<OffsetFet
   if (v <= 7) { { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 6); } else { w.arrayLength(x.length, v >= 6); for (const e of x) { writeOffsetFetchResponseOffsetFetchResponseTopic(w, v, e ?? {}); } } } }
   if (v >= 2 && v <= 7) { { const x = (m.errorCode ?? 0); w.int16(x); } }
   if (v >= 8) { { const x = (m.groups ?? []); if (x === null) { w.arrayLength(-1, v >= 6); } else { w.arrayLength(x.length, v >= 6); for (const e of x) { writeOffsetFetchResponseOffsetFetchResponseGroup(w, v, e ?? {}); } } } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }
 
 export interface OffsetFetchResponseOffsetFetchResponseTopic {
@@ -74,23 +65,14 @@ export function readOffsetFetchResponseOffsetFetchResponseTopic(r: Reader, v: nu
   let f_partitions : OffsetFetchResponseOffsetFetchResponsePartition[] = [];
   if (v <= 7) { f_name = (v >= 6 ? r.compactString() : r.string()); }
   if (v <= 7) { { const n = r.arrayLength(v >= 6); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readOffsetFetchResponseOffsetFetchResponsePartition(r, v); f_partitions = a; } } }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { name: f_name, partitions: f_partitions };
 }
 
 export function writeOffsetFetchResponseOffsetFetchResponseTopic(w: Writer, v: number, m: Init<OffsetFetchResponseOffsetFetchResponseTopic>): void {
   if (v <= 7) { { const x = (m.name ?? ""); (v >= 6 ? w.compactString(x!) : w.string(x!)); } }
   if (v <= 7) { { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 6); } else { w.arrayLength(x.length, v >= 6); for (const e of x) { writeOffsetFetchResponseOffsetFetchResponsePartition(w, v, e ?? {}); } } } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }
 
 export interface OffsetFetchResponseOffsetFetchResponsePartition {
@@ -121,14 +103,7 @@ export function readOffsetFetchResponseOffsetFetchResponsePartition(r: Reader, v
   if (v >= 5 && v <= 7) { f_committedLeaderEpoch = r.int32(); }
   if (v <= 7) { f_metadata = (v >= 6 ? (v <= 7 ? r.compactNullableString() : r.compactString()) : (v <= 7 ? r.nullableString() : r.string())); }
   if (v <= 7) { f_errorCode = r.int16(); }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { partitionIndex: f_partitionIndex, committedOffset: f_committedOffset, committedLeaderEpoch: f_committedLeaderEpoch, metadata: f_metadata, errorCode: f_errorCode };
 }
 
@@ -138,9 +113,7 @@ export function writeOffsetFetchResponseOffsetFetchResponsePartition(w: Writer, 
   if (v >= 5 && v <= 7) { { const x = (m.committedLeaderEpoch ?? -1); w.int32(x); } }
   if (v <= 7) { { const x = (m.metadata === undefined ? "" : m.metadata); (v >= 6 ? (v <= 7 ? w.compactNullableString(x) : w.compactString(x!)) : (v <= 7 ? w.nullableString(x) : w.string(x!))); } }
   if (v <= 7) { { const x = (m.errorCode ?? 0); w.int16(x); } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }
 
 export interface OffsetFetchResponseOffsetFetchResponseGroup {
@@ -163,14 +136,7 @@ export function readOffsetFetchResponseOffsetFetchResponseGroup(r: Reader, v: nu
   if (v >= 8) { f_groupId = (v >= 6 ? r.compactString() : r.string()); }
   if (v >= 8) { { const n = r.arrayLength(v >= 6); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readOffsetFetchResponseOffsetFetchResponseTopics(r, v); f_topics = a; } } }
   if (v >= 8) { f_errorCode = r.int16(); }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { groupId: f_groupId, topics: f_topics, errorCode: f_errorCode };
 }
 
@@ -178,9 +144,7 @@ export function writeOffsetFetchResponseOffsetFetchResponseGroup(w: Writer, v: n
   if (v >= 8) { { const x = (m.groupId ?? ""); (v >= 6 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 8) { { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 6); } else { w.arrayLength(x.length, v >= 6); for (const e of x) { writeOffsetFetchResponseOffsetFetchResponseTopics(w, v, e ?? {}); } } } }
   if (v >= 8) { { const x = (m.errorCode ?? 0); w.int16(x); } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }
 
 export interface OffsetFetchResponseOffsetFetchResponseTopics {
@@ -199,23 +163,14 @@ export function readOffsetFetchResponseOffsetFetchResponseTopics(r: Reader, v: n
   let f_partitions : OffsetFetchResponseOffsetFetchResponsePartitions[] = [];
   if (v >= 8) { f_name = (v >= 6 ? r.compactString() : r.string()); }
   if (v >= 8) { { const n = r.arrayLength(v >= 6); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readOffsetFetchResponseOffsetFetchResponsePartitions(r, v); f_partitions = a; } } }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { name: f_name, partitions: f_partitions };
 }
 
 export function writeOffsetFetchResponseOffsetFetchResponseTopics(w: Writer, v: number, m: Init<OffsetFetchResponseOffsetFetchResponseTopics>): void {
   if (v >= 8) { { const x = (m.name ?? ""); (v >= 6 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 8) { { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 6); } else { w.arrayLength(x.length, v >= 6); for (const e of x) { writeOffsetFetchResponseOffsetFetchResponsePartitions(w, v, e ?? {}); } } } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }
 
 export interface OffsetFetchResponseOffsetFetchResponsePartitions {
@@ -246,14 +201,7 @@ export function readOffsetFetchResponseOffsetFetchResponsePartitions(r: Reader, 
   if (v >= 8) { f_committedLeaderEpoch = r.int32(); }
   if (v >= 8) { f_metadata = (v >= 6 ? (v >= 8 ? r.compactNullableString() : r.compactString()) : (v >= 8 ? r.nullableString() : r.string())); }
   if (v >= 8) { f_errorCode = r.int16(); }
-  if (v >= 6) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 6) r.skipTaggedFields();
   return { partitionIndex: f_partitionIndex, committedOffset: f_committedOffset, committedLeaderEpoch: f_committedLeaderEpoch, metadata: f_metadata, errorCode: f_errorCode };
 }
 
@@ -263,7 +211,5 @@ export function writeOffsetFetchResponseOffsetFetchResponsePartitions(w: Writer,
   if (v >= 8) { { const x = (m.committedLeaderEpoch ?? -1); w.int32(x); } }
   if (v >= 8) { { const x = (m.metadata === undefined ? "" : m.metadata); (v >= 6 ? (v >= 8 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 8 ? w.nullableString(x) : w.string(x!))); } }
   if (v >= 8) { { const x = (m.errorCode ?? 0); w.int16(x); } }
-  if (v >= 6) {
-    w.uvarint(0);
-  }
+  if (v >= 6) w.uvarint(0); // empty tagged-field section
 }

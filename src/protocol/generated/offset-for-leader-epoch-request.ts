@@ -27,23 +27,14 @@ export function readOffsetForLeaderEpochRequest(r: Reader, v: number): OffsetFor
   let f_topics : OffsetForLeaderEpochRequestOffsetForLeaderTopic[] = [];
   if (v >= 3) { f_replicaId = r.int32(); }
   { const n = r.arrayLength(v >= 4); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r, v); f_topics = a; } }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { replicaId: f_replicaId, topics: f_topics };
 }
 
 export function writeOffsetForLeaderEpochRequest(w: Writer, v: number, m: Init<OffsetForLeaderEpochRequest>): void {
   if (v >= 3) { { const x = (m.replicaId ?? -2); w.int32(x); } }
   { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 4); } else { w.arrayLength(x.length, v >= 4); for (const e of x) { writeOffsetForLeaderEpochRequestOffsetForLeaderTopic(w, v, e ?? {}); } } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }
 
 export interface OffsetForLeaderEpochRequestOffsetForLeaderTopic {
@@ -62,23 +53,14 @@ export function readOffsetForLeaderEpochRequestOffsetForLeaderTopic(r: Reader, v
   let f_partitions : OffsetForLeaderEpochRequestOffsetForLeaderPartition[] = [];
   f_topic = (v >= 4 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 4); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r, v); f_partitions = a; } }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { topic: f_topic, partitions: f_partitions };
 }
 
 export function writeOffsetForLeaderEpochRequestOffsetForLeaderTopic(w: Writer, v: number, m: Init<OffsetForLeaderEpochRequestOffsetForLeaderTopic>): void {
   { const x = (m.topic ?? ""); (v >= 4 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 4); } else { w.arrayLength(x.length, v >= 4); for (const e of x) { writeOffsetForLeaderEpochRequestOffsetForLeaderPartition(w, v, e ?? {}); } } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }
 
 export interface OffsetForLeaderEpochRequestOffsetForLeaderPartition {
@@ -101,14 +83,7 @@ export function readOffsetForLeaderEpochRequestOffsetForLeaderPartition(r: Reade
   f_partition = r.int32();
   if (v >= 2) { f_currentLeaderEpoch = r.int32(); }
   f_leaderEpoch = r.int32();
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { partition: f_partition, currentLeaderEpoch: f_currentLeaderEpoch, leaderEpoch: f_leaderEpoch };
 }
 
@@ -116,7 +91,5 @@ export function writeOffsetForLeaderEpochRequestOffsetForLeaderPartition(w: Writ
   { const x = (m.partition ?? 0); w.int32(x); }
   if (v >= 2) { { const x = (m.currentLeaderEpoch ?? -1); w.int32(x); } }
   { const x = (m.leaderEpoch ?? 0); w.int32(x); }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }

@@ -27,23 +27,14 @@ export function readOffsetForLeaderEpochResponse(r: Reader, v: number): OffsetFo
   let f_topics : OffsetForLeaderEpochResponseOffsetForLeaderTopicResult[] = [];
   if (v >= 2) { f_throttleTimeMs = r.int32(); }
   { const n = r.arrayLength(v >= 4); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r, v); f_topics = a; } }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, topics: f_topics };
 }
 
 export function writeOffsetForLeaderEpochResponse(w: Writer, v: number, m: Init<OffsetForLeaderEpochResponse>): void {
   if (v >= 2) { { const x = (m.throttleTimeMs ?? 0); w.int32(x); } }
   { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 4); } else { w.arrayLength(x.length, v >= 4); for (const e of x) { writeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(w, v, e ?? {}); } } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }
 
 export interface OffsetForLeaderEpochResponseOffsetForLeaderTopicResult {
@@ -62,23 +53,14 @@ export function readOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(r: Re
   let f_partitions : OffsetForLeaderEpochResponseEpochEndOffset[] = [];
   f_topic = (v >= 4 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 4); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readOffsetForLeaderEpochResponseEpochEndOffset(r, v); f_partitions = a; } }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { topic: f_topic, partitions: f_partitions };
 }
 
 export function writeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(w: Writer, v: number, m: Init<OffsetForLeaderEpochResponseOffsetForLeaderTopicResult>): void {
   { const x = (m.topic ?? ""); (v >= 4 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 4); } else { w.arrayLength(x.length, v >= 4); for (const e of x) { writeOffsetForLeaderEpochResponseEpochEndOffset(w, v, e ?? {}); } } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }
 
 export interface OffsetForLeaderEpochResponseEpochEndOffset {
@@ -105,14 +87,7 @@ export function readOffsetForLeaderEpochResponseEpochEndOffset(r: Reader, v: num
   f_partition = r.int32();
   if (v >= 1) { f_leaderEpoch = r.int32(); }
   f_endOffset = r.int64();
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { errorCode: f_errorCode, partition: f_partition, leaderEpoch: f_leaderEpoch, endOffset: f_endOffset };
 }
 
@@ -121,7 +96,5 @@ export function writeOffsetForLeaderEpochResponseEpochEndOffset(w: Writer, v: nu
   { const x = (m.partition ?? 0); w.int32(x); }
   if (v >= 1) { { const x = (m.leaderEpoch ?? -1); w.int32(x); } }
   { const x = (m.endOffset ?? -1); w.int64(x); }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }

@@ -34,14 +34,7 @@ export function readProduceRequest(r: Reader, v: number): ProduceRequest {
   f_acks = r.int16();
   f_timeoutMs = r.int32();
   { const n = r.arrayLength(v >= 9); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readProduceRequestTopicProduceData(r, v); f_topicData = a; } }
-  if (v >= 9) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 9) r.skipTaggedFields();
   return { transactionalId: f_transactionalId, acks: f_acks, timeoutMs: f_timeoutMs, topicData: f_topicData };
 }
 
@@ -50,9 +43,7 @@ export function writeProduceRequest(w: Writer, v: number, m: Init<ProduceRequest
   { const x = (m.acks ?? 0); w.int16(x); }
   { const x = (m.timeoutMs ?? 0); w.int32(x); }
   { const x = (m.topicData ?? []); if (x === null) { w.arrayLength(-1, v >= 9); } else { w.arrayLength(x.length, v >= 9); for (const e of x) { writeProduceRequestTopicProduceData(w, v, e ?? {}); } } }
-  if (v >= 9) {
-    w.uvarint(0);
-  }
+  if (v >= 9) w.uvarint(0); // empty tagged-field section
 }
 
 export interface ProduceRequestTopicProduceData {
@@ -71,23 +62,14 @@ export function readProduceRequestTopicProduceData(r: Reader, v: number): Produc
   let f_partitionData : ProduceRequestPartitionProduceData[] = [];
   f_name = (v >= 9 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 9); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readProduceRequestPartitionProduceData(r, v); f_partitionData = a; } }
-  if (v >= 9) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 9) r.skipTaggedFields();
   return { name: f_name, partitionData: f_partitionData };
 }
 
 export function writeProduceRequestTopicProduceData(w: Writer, v: number, m: Init<ProduceRequestTopicProduceData>): void {
   { const x = (m.name ?? ""); (v >= 9 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.partitionData ?? []); if (x === null) { w.arrayLength(-1, v >= 9); } else { w.arrayLength(x.length, v >= 9); for (const e of x) { writeProduceRequestPartitionProduceData(w, v, e ?? {}); } } }
-  if (v >= 9) {
-    w.uvarint(0);
-  }
+  if (v >= 9) w.uvarint(0); // empty tagged-field section
 }
 
 export interface ProduceRequestPartitionProduceData {
@@ -106,21 +88,12 @@ export function readProduceRequestPartitionProduceData(r: Reader, v: number): Pr
   let f_records : Buffer | null = EMPTY;
   f_index = r.int32();
   f_records = (v >= 9 ? r.compactNullableBytes() : r.nullableBytes());
-  if (v >= 9) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 9) r.skipTaggedFields();
   return { index: f_index, records: f_records };
 }
 
 export function writeProduceRequestPartitionProduceData(w: Writer, v: number, m: Init<ProduceRequestPartitionProduceData>): void {
   { const x = (m.index ?? 0); w.int32(x); }
   { const x = (m.records === undefined ? EMPTY : m.records); (v >= 9 ? w.compactNullableBytes(x) : w.nullableBytes(x)); }
-  if (v >= 9) {
-    w.uvarint(0);
-  }
+  if (v >= 9) w.uvarint(0); // empty tagged-field section
 }

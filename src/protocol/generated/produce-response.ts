@@ -76,23 +76,14 @@ export function readProduceResponseTopicProduceResponse(r: Reader, v: number): P
   let f_partitionResponses : ProduceResponsePartitionProduceResponse[] = [];
   f_name = (v >= 9 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 9); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readProduceResponsePartitionProduceResponse(r, v); f_partitionResponses = a; } }
-  if (v >= 9) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 9) r.skipTaggedFields();
   return { name: f_name, partitionResponses: f_partitionResponses };
 }
 
 export function writeProduceResponseTopicProduceResponse(w: Writer, v: number, m: Init<ProduceResponseTopicProduceResponse>): void {
   { const x = (m.name ?? ""); (v >= 9 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.partitionResponses ?? []); if (x === null) { w.arrayLength(-1, v >= 9); } else { w.arrayLength(x.length, v >= 9); for (const e of x) { writeProduceResponsePartitionProduceResponse(w, v, e ?? {}); } } }
-  if (v >= 9) {
-    w.uvarint(0);
-  }
+  if (v >= 9) w.uvarint(0); // empty tagged-field section
 }
 
 export interface ProduceResponsePartitionProduceResponse {
@@ -181,23 +172,14 @@ export function readProduceResponseBatchIndexAndErrorMessage(r: Reader, v: numbe
   let f_batchIndexErrorMessage : string | null = null;
   if (v >= 8) { f_batchIndex = r.int32(); }
   if (v >= 8) { f_batchIndexErrorMessage = (v >= 9 ? (v >= 8 ? r.compactNullableString() : r.compactString()) : (v >= 8 ? r.nullableString() : r.string())); }
-  if (v >= 9) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 9) r.skipTaggedFields();
   return { batchIndex: f_batchIndex, batchIndexErrorMessage: f_batchIndexErrorMessage };
 }
 
 export function writeProduceResponseBatchIndexAndErrorMessage(w: Writer, v: number, m: Init<ProduceResponseBatchIndexAndErrorMessage>): void {
   if (v >= 8) { { const x = (m.batchIndex ?? 0); w.int32(x); } }
   if (v >= 8) { { const x = (m.batchIndexErrorMessage === undefined ? null : m.batchIndexErrorMessage); (v >= 9 ? (v >= 8 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 8 ? w.nullableString(x) : w.string(x!))); } }
-  if (v >= 9) {
-    w.uvarint(0);
-  }
+  if (v >= 9) w.uvarint(0); // empty tagged-field section
 }
 
 export interface ProduceResponseLeaderIdAndEpoch {
@@ -216,23 +198,14 @@ export function readProduceResponseLeaderIdAndEpoch(r: Reader, v: number): Produ
   let f_leaderEpoch : number = -1;
   if (v >= 10) { f_leaderId = r.int32(); }
   if (v >= 10) { f_leaderEpoch = r.int32(); }
-  if (v >= 9) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 9) r.skipTaggedFields();
   return { leaderId: f_leaderId, leaderEpoch: f_leaderEpoch };
 }
 
 export function writeProduceResponseLeaderIdAndEpoch(w: Writer, v: number, m: Init<ProduceResponseLeaderIdAndEpoch>): void {
   if (v >= 10) { { const x = (m.leaderId ?? -1); w.int32(x); } }
   if (v >= 10) { { const x = (m.leaderEpoch ?? -1); w.int32(x); } }
-  if (v >= 9) {
-    w.uvarint(0);
-  }
+  if (v >= 9) w.uvarint(0); // empty tagged-field section
 }
 
 export interface ProduceResponseNodeEndpoint {
@@ -259,14 +232,7 @@ export function readProduceResponseNodeEndpoint(r: Reader, v: number): ProduceRe
   if (v >= 10) { f_host = (v >= 9 ? r.compactString() : r.string()); }
   if (v >= 10) { f_port = r.int32(); }
   if (v >= 10) { f_rack = (v >= 9 ? (v >= 10 ? r.compactNullableString() : r.compactString()) : (v >= 10 ? r.nullableString() : r.string())); }
-  if (v >= 9) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 9) r.skipTaggedFields();
   return { nodeId: f_nodeId, host: f_host, port: f_port, rack: f_rack };
 }
 
@@ -275,7 +241,5 @@ export function writeProduceResponseNodeEndpoint(w: Writer, v: number, m: Init<P
   if (v >= 10) { { const x = (m.host ?? ""); (v >= 9 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 10) { { const x = (m.port ?? 0); w.int32(x); } }
   if (v >= 10) { { const x = (m.rack === undefined ? null : m.rack); (v >= 9 ? (v >= 10 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 10 ? w.nullableString(x) : w.string(x!))); } }
-  if (v >= 9) {
-    w.uvarint(0);
-  }
+  if (v >= 9) w.uvarint(0); // empty tagged-field section
 }

@@ -33,14 +33,7 @@ export function readRequestHeader(r: Reader, v: number): RequestHeader {
   f_requestApiVersion = r.int16();
   f_correlationId = r.int32();
   if (v >= 1) { f_clientId = (v >= 1 ? r.nullableString() : r.string()); }
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { requestApiKey: f_requestApiKey, requestApiVersion: f_requestApiVersion, correlationId: f_correlationId, clientId: f_clientId };
 }
 
@@ -49,7 +42,5 @@ export function writeRequestHeader(w: Writer, v: number, m: Init<RequestHeader>)
   { const x = (m.requestApiVersion ?? 0); w.int16(x); }
   { const x = (m.correlationId ?? 0); w.int32(x); }
   if (v >= 1) { { const x = (m.clientId === undefined ? "" : m.clientId); (v >= 1 ? w.nullableString(x) : w.string(x!)); } }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }

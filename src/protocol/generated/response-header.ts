@@ -20,20 +20,11 @@ export function defaultResponseHeader(): ResponseHeader {
 export function readResponseHeader(r: Reader, v: number): ResponseHeader {
   let f_correlationId : number = 0;
   f_correlationId = r.int32();
-  if (v >= 1) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 1) r.skipTaggedFields();
   return { correlationId: f_correlationId };
 }
 
 export function writeResponseHeader(w: Writer, v: number, m: Init<ResponseHeader>): void {
   { const x = (m.correlationId ?? 0); w.int32(x); }
-  if (v >= 1) {
-    w.uvarint(0);
-  }
+  if (v >= 1) w.uvarint(0); // empty tagged-field section
 }

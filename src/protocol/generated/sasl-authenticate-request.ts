@@ -21,20 +21,11 @@ export function defaultSaslAuthenticateRequest(): SaslAuthenticateRequest {
 export function readSaslAuthenticateRequest(r: Reader, v: number): SaslAuthenticateRequest {
   let f_authBytes : Buffer = EMPTY;
   f_authBytes = (v >= 2 ? r.compactBytes() : r.bytes());
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { authBytes: f_authBytes };
 }
 
 export function writeSaslAuthenticateRequest(w: Writer, v: number, m: Init<SaslAuthenticateRequest>): void {
   { const x = (m.authBytes ?? EMPTY); (v >= 2 ? w.compactBytes(x!) : w.bytes(x!)); }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }

@@ -34,14 +34,7 @@ export function readSaslAuthenticateResponse(r: Reader, v: number): SaslAuthenti
   f_errorMessage = (v >= 2 ? r.compactNullableString() : r.nullableString());
   f_authBytes = (v >= 2 ? r.compactBytes() : r.bytes());
   if (v >= 1) { f_sessionLifetimeMs = r.int64(); }
-  if (v >= 2) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 2) r.skipTaggedFields();
   return { errorCode: f_errorCode, errorMessage: f_errorMessage, authBytes: f_authBytes, sessionLifetimeMs: f_sessionLifetimeMs };
 }
 
@@ -50,7 +43,5 @@ export function writeSaslAuthenticateResponse(w: Writer, v: number, m: Init<Sasl
   { const x = (m.errorMessage === undefined ? "" : m.errorMessage); (v >= 2 ? w.compactNullableString(x) : w.nullableString(x)); }
   { const x = (m.authBytes ?? EMPTY); (v >= 2 ? w.compactBytes(x!) : w.bytes(x!)); }
   if (v >= 1) { { const x = (m.sessionLifetimeMs ?? 0); w.int64(x); } }
-  if (v >= 2) {
-    w.uvarint(0);
-  }
+  if (v >= 2) w.uvarint(0); // empty tagged-field section
 }

@@ -47,14 +47,7 @@ export function readSyncGroupRequest(r: Reader, v: number): SyncGroupRequest {
   if (v >= 5) { f_protocolType = (v >= 4 ? (v >= 5 ? r.compactNullableString() : r.compactString()) : (v >= 5 ? r.nullableString() : r.string())); }
   if (v >= 5) { f_protocolName = (v >= 4 ? (v >= 5 ? r.compactNullableString() : r.compactString()) : (v >= 5 ? r.nullableString() : r.string())); }
   { const n = r.arrayLength(v >= 4); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readSyncGroupRequestSyncGroupRequestAssignment(r, v); f_assignments = a; } }
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { groupId: f_groupId, generationId: f_generationId, memberId: f_memberId, groupInstanceId: f_groupInstanceId, protocolType: f_protocolType, protocolName: f_protocolName, assignments: f_assignments };
 }
 
@@ -66,9 +59,7 @@ export function writeSyncGroupRequest(w: Writer, v: number, m: Init<SyncGroupReq
   if (v >= 5) { { const x = (m.protocolType === undefined ? null : m.protocolType); (v >= 4 ? (v >= 5 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 5 ? w.nullableString(x) : w.string(x!))); } }
   if (v >= 5) { { const x = (m.protocolName === undefined ? null : m.protocolName); (v >= 4 ? (v >= 5 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 5 ? w.nullableString(x) : w.string(x!))); } }
   { const x = (m.assignments ?? []); if (x === null) { w.arrayLength(-1, v >= 4); } else { w.arrayLength(x.length, v >= 4); for (const e of x) { writeSyncGroupRequestSyncGroupRequestAssignment(w, v, e ?? {}); } } }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }
 
 export interface SyncGroupRequestSyncGroupRequestAssignment {
@@ -87,21 +78,12 @@ export function readSyncGroupRequestSyncGroupRequestAssignment(r: Reader, v: num
   let f_assignment : Buffer = EMPTY;
   f_memberId = (v >= 4 ? r.compactString() : r.string());
   f_assignment = (v >= 4 ? r.compactBytes() : r.bytes());
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { memberId: f_memberId, assignment: f_assignment };
 }
 
 export function writeSyncGroupRequestSyncGroupRequestAssignment(w: Writer, v: number, m: Init<SyncGroupRequestSyncGroupRequestAssignment>): void {
   { const x = (m.memberId ?? ""); (v >= 4 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.assignment ?? EMPTY); (v >= 4 ? w.compactBytes(x!) : w.bytes(x!)); }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }

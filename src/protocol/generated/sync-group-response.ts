@@ -39,14 +39,7 @@ export function readSyncGroupResponse(r: Reader, v: number): SyncGroupResponse {
   if (v >= 5) { f_protocolType = (v >= 4 ? (v >= 5 ? r.compactNullableString() : r.compactString()) : (v >= 5 ? r.nullableString() : r.string())); }
   if (v >= 5) { f_protocolName = (v >= 4 ? (v >= 5 ? r.compactNullableString() : r.compactString()) : (v >= 5 ? r.nullableString() : r.string())); }
   f_assignment = (v >= 4 ? r.compactBytes() : r.bytes());
-  if (v >= 4) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 4) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode, protocolType: f_protocolType, protocolName: f_protocolName, assignment: f_assignment };
 }
 
@@ -56,7 +49,5 @@ export function writeSyncGroupResponse(w: Writer, v: number, m: Init<SyncGroupRe
   if (v >= 5) { { const x = (m.protocolType === undefined ? null : m.protocolType); (v >= 4 ? (v >= 5 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 5 ? w.nullableString(x) : w.string(x!))); } }
   if (v >= 5) { { const x = (m.protocolName === undefined ? null : m.protocolName); (v >= 4 ? (v >= 5 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 5 ? w.nullableString(x) : w.string(x!))); } }
   { const x = (m.assignment ?? EMPTY); (v >= 4 ? w.compactBytes(x!) : w.bytes(x!)); }
-  if (v >= 4) {
-    w.uvarint(0);
-  }
+  if (v >= 4) w.uvarint(0); // empty tagged-field section
 }

@@ -50,14 +50,7 @@ export function readTxnOffsetCommitRequest(r: Reader, v: number): TxnOffsetCommi
   if (v >= 3) { f_memberId = (v >= 3 ? r.compactString() : r.string()); }
   if (v >= 3) { f_groupInstanceId = (v >= 3 ? (v >= 3 ? r.compactNullableString() : r.compactString()) : (v >= 3 ? r.nullableString() : r.string())); }
   { const n = r.arrayLength(v >= 3); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r, v); f_topics = a; } }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { transactionalId: f_transactionalId, groupId: f_groupId, producerId: f_producerId, producerEpoch: f_producerEpoch, generationId: f_generationId, memberId: f_memberId, groupInstanceId: f_groupInstanceId, topics: f_topics };
 }
 
@@ -70,9 +63,7 @@ export function writeTxnOffsetCommitRequest(w: Writer, v: number, m: Init<TxnOff
   if (v >= 3) { { const x = (m.memberId ?? ""); (v >= 3 ? w.compactString(x!) : w.string(x!)); } }
   if (v >= 3) { { const x = (m.groupInstanceId === undefined ? null : m.groupInstanceId); (v >= 3 ? (v >= 3 ? w.compactNullableString(x) : w.compactString(x!)) : (v >= 3 ? w.nullableString(x) : w.string(x!))); } }
   { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 3); } else { w.arrayLength(x.length, v >= 3); for (const e of x) { writeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w, v, e ?? {}); } } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }
 
 export interface TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
@@ -91,23 +82,14 @@ export function readTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(r: Reader,
   let f_partitions : TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[] = [];
   f_name = (v >= 3 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 3); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r, v); f_partitions = a; } }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { name: f_name, partitions: f_partitions };
 }
 
 export function writeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(w: Writer, v: number, m: Init<TxnOffsetCommitRequestTxnOffsetCommitRequestTopic>): void {
   { const x = (m.name ?? ""); (v >= 3 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 3); } else { w.arrayLength(x.length, v >= 3); for (const e of x) { writeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(w, v, e ?? {}); } } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }
 
 export interface TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
@@ -134,14 +116,7 @@ export function readTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(r: Rea
   f_committedOffset = r.int64();
   if (v >= 2) { f_committedLeaderEpoch = r.int32(); }
   f_committedMetadata = (v >= 3 ? r.compactNullableString() : r.nullableString());
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { partitionIndex: f_partitionIndex, committedOffset: f_committedOffset, committedLeaderEpoch: f_committedLeaderEpoch, committedMetadata: f_committedMetadata };
 }
 
@@ -150,7 +125,5 @@ export function writeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(w: Wr
   { const x = (m.committedOffset ?? 0); w.int64(x); }
   if (v >= 2) { { const x = (m.committedLeaderEpoch ?? -1); w.int32(x); } }
   { const x = (m.committedMetadata === undefined ? "" : m.committedMetadata); (v >= 3 ? w.compactNullableString(x) : w.nullableString(x)); }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }

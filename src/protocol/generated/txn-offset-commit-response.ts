@@ -25,23 +25,14 @@ export function readTxnOffsetCommitResponse(r: Reader, v: number): TxnOffsetComm
   let f_topics : TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[] = [];
   f_throttleTimeMs = r.int32();
   { const n = r.arrayLength(v >= 3); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r, v); f_topics = a; } }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { throttleTimeMs: f_throttleTimeMs, topics: f_topics };
 }
 
 export function writeTxnOffsetCommitResponse(w: Writer, v: number, m: Init<TxnOffsetCommitResponse>): void {
   { const x = (m.throttleTimeMs ?? 0); w.int32(x); }
   { const x = (m.topics ?? []); if (x === null) { w.arrayLength(-1, v >= 3); } else { w.arrayLength(x.length, v >= 3); for (const e of x) { writeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(w, v, e ?? {}); } } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }
 
 export interface TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
@@ -60,23 +51,14 @@ export function readTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(r: Reade
   let f_partitions : TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[] = [];
   f_name = (v >= 3 ? r.compactString() : r.string());
   { const n = r.arrayLength(v >= 3); if (n < 0) throw new ProtocolDecodeError('null array'); else { const a = new Array(n); for (let i = 0; i < n; i++) a[i] = readTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r, v); f_partitions = a; } }
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { name: f_name, partitions: f_partitions };
 }
 
 export function writeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(w: Writer, v: number, m: Init<TxnOffsetCommitResponseTxnOffsetCommitResponseTopic>): void {
   { const x = (m.name ?? ""); (v >= 3 ? w.compactString(x!) : w.string(x!)); }
   { const x = (m.partitions ?? []); if (x === null) { w.arrayLength(-1, v >= 3); } else { w.arrayLength(x.length, v >= 3); for (const e of x) { writeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(w, v, e ?? {}); } } }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }
 
 export interface TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
@@ -95,21 +77,12 @@ export function readTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(r: R
   let f_errorCode : number = 0;
   f_partitionIndex = r.int32();
   f_errorCode = r.int16();
-  if (v >= 3) {
-    const nTags = r.uvarint();
-    for (let i = 0; i < nTags; i++) {
-      const tag = r.uvarint();
-      const size = r.uvarint();
-      void tag; r.skip(size);
-    }
-  }
+  if (v >= 3) r.skipTaggedFields();
   return { partitionIndex: f_partitionIndex, errorCode: f_errorCode };
 }
 
 export function writeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(w: Writer, v: number, m: Init<TxnOffsetCommitResponseTxnOffsetCommitResponsePartition>): void {
   { const x = (m.partitionIndex ?? 0); w.int32(x); }
   { const x = (m.errorCode ?? 0); w.int16(x); }
-  if (v >= 3) {
-    w.uvarint(0);
-  }
+  if (v >= 3) w.uvarint(0); // empty tagged-field section
 }

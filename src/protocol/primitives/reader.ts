@@ -72,6 +72,15 @@ export class Reader {
 
   skip(n: number): void { this.need(n); }
 
+  /** Skips a tagged-field section whose tags the reader does not know (flexible versions). */
+  skipTaggedFields(): void {
+    const n = this.uvarint();
+    for (let i = 0; i < n; i++) {
+      this.uvarint();
+      this.skip(this.uvarint());
+    }
+  }
+
   private utf8(len: number): string {
     const at = this.need(len);
     return this.buf.toString('utf8', at, at + len);
