@@ -18,10 +18,16 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
-/** Starts an in-process broker with the default engine (one worker shard per core) unless `shards` is given (0 = inline). */
+/**
+ * Starts an in-process broker with the default engine (one worker shard per
+ * core) unless `shards` is given (0 = inline). MILLRACE_TEST_SHARDS, when
+ * set, overrides the engine for every test file (to run a file in the other mode).
+ */
 export async function startTestBroker(options: BrokerOptions = {}): Promise<TestBroker> {
   const dataDir = options.dataDir ?? tempDir();
-  const broker = await startBroker({ host: '127.0.0.1', port: 0, ...options, dataDir });
+  const envShards = process.env.MILLRACE_TEST_SHARDS;
+  const engine = envShards === undefined ? {} : { shards: Number(envShards) };
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, ...options, ...engine, dataDir });
   return {
     broker,
     bootstrap: `127.0.0.1:${broker.port}`,

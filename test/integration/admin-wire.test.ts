@@ -23,7 +23,7 @@ let tb: TestBroker;
 let conn: KafkaConnection;
 
 test.before(async () => {
-  tb = await startTestBroker({ numPartitions: 2, shards: Number(process.env.MILLRACE_TEST_SHARDS ?? 0) });
+  tb = await startTestBroker({ numPartitions: 2, shards: 0 });
   conn = await openConnection(tb.broker.port);
 });
 test.after(async () => {

@@ -24,7 +24,7 @@ const conns: KafkaConnection[] = [];
 let stop = false;
 
 test.before(async () => {
-  tb = await startTestBroker({ shards: Number(process.env.MILLRACE_TEST_SHARDS ?? 0) });
+  tb = await startTestBroker({ shards: 0 });
 });
 test.after(async () => {
   stop = true;

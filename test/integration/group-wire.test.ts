@@ -25,7 +25,7 @@ let conn: KafkaConnection;
 const extra: KafkaConnection[] = [];
 
 test.before(async () => {
-  tb = await startTestBroker({ numPartitions: 4, shards: Number(process.env.MILLRACE_TEST_SHARDS ?? 0) });
+  tb = await startTestBroker({ numPartitions: 4, shards: 0 });
   conn = await openConnection(tb.broker.port);
   await waitForTopics(conn, [TOPIC]);
 });

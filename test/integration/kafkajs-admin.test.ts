@@ -20,7 +20,7 @@ let admin: Admin;
 let producer: Producer;
 
 test.before(async () => {
-  tb = await startTestBroker({ numPartitions: 3, shards: Number(process.env.MILLRACE_TEST_SHARDS ?? 0) });
+  tb = await startTestBroker({ numPartitions: 3, shards: 0 });
   kafka = new Kafka({
     clientId: 'millrace-kafkajs-admin',
     brokers: [tb.bootstrap],

@@ -20,7 +20,7 @@ const TOPIC = 'restart-orders';
 const PARTITIONS = 3;
 const GROUP = 'restart-group';
 const MEMBER_CONFIG = { groupId: GROUP, sessionTimeout: 10_000, rebalanceTimeout: 20_000, heartbeatInterval: 1000, maxWaitTimeInMs: 500 };
-const shards = Number(process.env.MILLRACE_TEST_SHARDS ?? 2);
+const shards = 2;
 
 const dataDir = tempDir();
 let tb: TestBroker;

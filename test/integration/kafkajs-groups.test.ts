@@ -30,7 +30,7 @@ let producer: Producer;
 const members: GroupMember[] = [];
 
 test.before(async () => {
-  tb = await startTestBroker({ numPartitions: 1, shards: Number(process.env.MILLRACE_TEST_SHARDS ?? 2) });
+  tb = await startTestBroker({ numPartitions: 1, shards: 2 });
   kafka = new Kafka({ clientId: 'groups-test', brokers: [tb.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } });
   admin = kafka.admin();
   await admin.connect();

@@ -21,7 +21,7 @@ let producer: Producer;
 
 test.before(async () => {
   assert.ok(hasKcat, 'kcat must be installed (apt-get install kcat)');
-  tb = await startTestBroker({ numPartitions: 3, shards: Number(process.env.MILLRACE_TEST_SHARDS ?? 0) });
+  tb = await startTestBroker({ numPartitions: 3, shards: 0 });
   kafka = new Kafka({
     clientId: 'millrace-kafkajs-producer',
     brokers: [tb.bootstrap],

@@ -10,12 +10,11 @@ import { hasKcat, kcat } from '../helpers/kcat.js';
 
 let tb: TestBroker;
 const COUNT = 100_000;
-// MILLRACE_TEST_SHARDS=0 runs this file against the inline engine (the suite runs both, see kcat-inline.test.ts).
-const shards = process.env.MILLRACE_TEST_SHARDS === undefined ? undefined : Number(process.env.MILLRACE_TEST_SHARDS);
+// kcat-inline.test.ts runs this file again with MILLRACE_TEST_SHARDS=0 (startTestBroker applies it).
 
 test.before(async () => {
   assert.ok(hasKcat, 'kcat must be installed (apt-get install kcat)');
-  tb = await startTestBroker({ numPartitions: 3, ...(shards === undefined ? {} : { shards }) });
+  tb = await startTestBroker({ numPartitions: 3 });
 });
 test.after(async () => { await tb?.close(); });
 

@@ -27,7 +27,7 @@ let conn: KafkaConnection;
 
 test.before(async () => {
   assert.ok(existsSync(PYTHON), `${PYTHON} must exist (apt-get install python3-kafka python3-confluent-kafka)`);
-  tb = await startTestBroker({ numPartitions: 1, shards: Number(process.env.MILLRACE_TEST_SHARDS ?? 2) });
+  tb = await startTestBroker({ numPartitions: 1, shards: 2 });
   conn = await openConnection(tb.broker.port);
 });
 test.after(async () => {

@@ -9,6 +9,7 @@ import sys
 import time
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from roundtrip_checks import check_roundtrip
 
 bootstrap, topic, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 timeout_s = float(sys.argv[4]) if len(sys.argv) > 4 else 30.0
@@ -51,16 +52,5 @@ while len(seen) < n and time.time() < deadline:
 consumer.close()
 result["consumed"] = len(seen)
 result["partitions"] = len(tps)
-values = sorted(int(s["v"].rsplit("-", 1)[1]) for s in seen)
-result["values_match"] = values == list(range(n))
-result["keys_match"] = all(s["k"] == "k%d" % (int(s["v"].rsplit("-", 1)[1]) % 10) for s in seen)
-# Same key, same partition (murmur2 partitioner) and per-partition offset order.
-by_key = {}
-for s in seen:
-    by_key.setdefault(s["k"], set()).add(s["p"])
-result["key_partition_stable"] = all(len(p) == 1 for p in by_key.values())
-per_partition = {}
-for s in seen:
-    per_partition.setdefault(s["p"], []).append(s["o"])
-result["ordered"] = all(o == sorted(o) for o in per_partition.values())
+check_roundtrip(seen, n, result)
 print(json.dumps(result))
