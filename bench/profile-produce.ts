@@ -7,7 +7,10 @@
  * and prints, per thread, where the time went: idle, GC, and the functions
  * with the most self time.
  *
- *   npm run build && node dist/bench/profile-produce.js [--seconds 8] [--top 15] [--keep DIR] [--only inline|worker] [--flush os|group|interval:MS]
+ *   npm run build && node dist/bench/profile-produce.js [--seconds 8] [--top 15] [--keep DIR] [--only inline|worker] [--flush os|group|interval:MS] [--e2e RATE]
+ *
+ * --e2e RATE profiles the suite's end-to-end latency workload at RATE
+ * records/s (bench/workloads E2E shape) instead of maximum throughput.
  *
  * The load generator runs in this process (and its worker thread), not in the
  * profiled broker. The .cpuprofile files can be opened in Chrome DevTools
@@ -18,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBrokerProcess } from './lib/broker-process.js';
-import { produceMax } from './workloads/workloads.js';
+import { e2eAtRate, produceMax } from './workloads/workloads.js';
 
 interface CallFrame { functionName: string; url: string; lineNumber: number; columnNumber: number }
 interface ProfileNode { id: number; callFrame: CallFrame; hitCount?: number; children?: number[] }
@@ -82,15 +85,17 @@ export function formatThread(t: ThreadProfile): string {
   return lines.join('\n');
 }
 
-async function profileMode(label: string, shards: number | undefined, seconds: number, top: number, keep: string | null, brokerArgs: string[]): Promise<{ rate: number; threads: ThreadProfile[] }> {
+async function profileMode(label: string, shards: number | undefined, seconds: number, top: number, keep: string | null, brokerArgs: string[], e2eRate: number | null): Promise<{ rate: number; threads: ThreadProfile[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'millrace-prof-'));
   try {
     const broker = await startBrokerProcess({ shards, args: brokerArgs, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
     let rate = 0;
     try {
-      const r = await produceMax(broker.bootstrap, { durationMs: seconds * 1000, warmupMs: 1000 });
+      const t = { durationMs: seconds * 1000, warmupMs: 1000 };
+      const r = e2eRate === null ? await produceMax(broker.bootstrap, t) : await e2eAtRate(broker.bootstrap, e2eRate, t);
       rate = r.produce!.recordsPerSec;
-      process.stdout.write(`\n== ${label}: ${(rate / 1e6).toFixed(2)} M rec/s (${r.produce!.mbPerSec.toFixed(0)} MB/s), publish p50 ${r.produce!.latency.p50Ms} ms, p99 ${r.produce!.latency.p99Ms} ms\n`);
+      const e2e = r.consume ? `, end-to-end p50 ${r.consume.latency.p50Ms} ms, p99 ${r.consume.latency.p99Ms} ms` : '';
+      process.stdout.write(`\n== ${label}: ${(rate / 1e6).toFixed(2)} M rec/s (${r.produce!.mbPerSec.toFixed(0)} MB/s), publish p50 ${r.produce!.latency.p50Ms} ms, p99 ${r.produce!.latency.p99Ms} ms${e2e}\n`);
     } finally {
       await broker.stop();
     }
@@ -119,9 +124,11 @@ async function main(): Promise<void> {
   const only = opt('--only');
   const flush = opt('--flush');
   const brokerArgs = flush ? ['--flush', flush] : [];
-  process.stdout.write(`CPU profile of the produce path: 100 B records, acks=1, flush ${flush ?? 'group (default)'}, ${seconds} s per mode (+1 s warm-up); the load generator runs in this process\n`);
-  if (!only || only === 'inline') await profileMode('inline (--shards 0)', 0, seconds, top, keep, brokerArgs);
-  if (!only || only === 'worker') await profileMode('worker (default shards)', undefined, seconds, top, keep, brokerArgs);
+  const e2eRate = opt('--e2e') === undefined ? null : Number(opt('--e2e'));
+  const shape = e2eRate === null ? 'maximum produce throughput' : `end-to-end at ${e2eRate} rec/s`;
+  process.stdout.write(`CPU profile, ${shape}: 100 B records, acks=1, flush ${flush ?? 'group (default)'}, ${seconds} s per mode (+1 s warm-up); the load generator runs in this process\n`);
+  if (!only || only === 'inline') await profileMode('inline (--shards 0)', 0, seconds, top, keep, brokerArgs, e2eRate);
+  if (!only || only === 'worker') await profileMode('worker (default shards)', undefined, seconds, top, keep, brokerArgs, e2eRate);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

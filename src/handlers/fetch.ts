@@ -1,7 +1,9 @@
 import { ErrorCode } from '../common/error-codes.js';
 import { Apis, type FetchRequest, type FetchResponse } from '../protocol/generated/index.js';
 import type { Init } from '../protocol/primitives/index.js';
-import type { PartitionKey } from '../shard/shard.js';
+import { LENGTH_OFFSET, LOG_OVERHEAD } from '../protocol/record-batch/record-batch-header.js';
+import type { Route } from '../shard/engine.js';
+import type { FetchOutcome, MaybePromise, PartitionKey } from '../shard/shard.js';
 import { defineHandler } from './handler.js';
 import type { BrokerServices } from './services.js';
 
@@ -41,14 +43,24 @@ export function fetchHandler(s: BrokerServices) {
   });
 }
 
+/**
+ * Reads every requested partition. With worker shards each read is a thread
+ * round trip, so the reads are all issued before any is awaited (one round
+ * trip per fetch, not one per partition). The response budget (max_bytes) is
+ * reserved up front in request order; partitions beyond it are read after
+ * the first pass only if it left budget over. Only the first partition with
+ * data may exceed the budget (by one batch, KIP-74); later ones are trimmed
+ * to whole batches that fit.
+ */
 async function readAll(s: BrokerServices, req: FetchRequest, byTopicId: boolean) {
-  let budget = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
-  let bytes = 0;
+  const limit = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
   let error = false;
   const keys: PartitionKey[] = [];
   const abortedTransactions = req.isolationLevel === 1 ? [] : null;
   /** `name` is the topic's name whichever way it was asked for (for the traffic metrics). */
   const responses: { topic: string; topicId: string; name: string; partitions: PartitionData[] }[] = [];
+  const reads: { out: PartitionData; route: Route; fetchOffset: number; partitionMaxBytes: number; result?: MaybePromise<FetchOutcome> }[] = [];
+  let reserved = 0;
   for (const t of req.topics) {
     const partitions: PartitionData[] = [];
     const name = byTopicId ? s.metadata.topicById(t.topicId)?.name : t.topic;
@@ -65,18 +77,51 @@ async function readAll(s: BrokerServices, req: FetchRequest, byTopicId: boolean)
         continue;
       }
       keys.push(route.key);
-      const maxBytes = Math.min(budget, p.partitionMaxBytes);
-      const r = await route.shard.fetch({ key: route.key, fetchOffset: p.fetchOffset, maxBytes, minOneBatch: bytes === 0 });
-      out.errorCode = r.errorCode;
-      out.highWatermark = r.highWatermark;
-      out.lastStableOffset = r.highWatermark;
-      out.logStartOffset = r.logStartOffset;
-      out.records = r.records;
-      if (r.errorCode !== ErrorCode.NONE) error = true;
-      bytes += r.bytes;
-      budget = Math.max(0, budget - r.bytes);
+      const read: (typeof reads)[number] = { out, route, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes };
+      const maxBytes = Math.min(limit - reserved, p.partitionMaxBytes);
+      if (maxBytes > 0) {
+        read.result = route.shard.fetch({ key: route.key, fetchOffset: p.fetchOffset, maxBytes, minOneBatch: true });
+        reserved += maxBytes;
+      }
+      reads.push(read);
     }
     responses.push({ topic: t.topic, topicId: t.topicId, name: name ?? t.topic, partitions });
   }
+  let bytes = 0;
+  for (const r of reads) {
+    const budget = limit - bytes;
+    if (!r.result) {
+      if (budget <= 0) continue;
+      r.result = r.route.shard.fetch({ key: r.route.key, fetchOffset: r.fetchOffset, maxBytes: Math.min(budget, r.partitionMaxBytes), minOneBatch: bytes === 0 });
+    }
+    const o = await r.result;
+    const kept = bytes === 0 ? o : takeWhole(o, budget);
+    r.out.errorCode = o.errorCode;
+    r.out.highWatermark = o.highWatermark;
+    r.out.lastStableOffset = o.highWatermark;
+    r.out.logStartOffset = o.logStartOffset;
+    r.out.records = kept.records;
+    if (o.errorCode !== ErrorCode.NONE) error = true;
+    bytes += kept.bytes;
+  }
   return { responses, bytes, error, keys };
+}
+
+/** The leading whole batches of `o` that fit in `budget` bytes. */
+function takeWhole(o: FetchOutcome, budget: number): { records: Buffer[]; bytes: number } {
+  if (o.bytes <= budget) return o;
+  const records: Buffer[] = [];
+  let bytes = 0;
+  for (const chunk of o.records) {
+    let end = 0;
+    while (end + LOG_OVERHEAD <= chunk.length) {
+      const size = LOG_OVERHEAD + chunk.readInt32BE(end + LENGTH_OFFSET);
+      if (bytes + end + size > budget) break;
+      end += size;
+    }
+    if (end > 0) records.push(chunk.subarray(0, end));
+    bytes += end;
+    if (end < chunk.length) break;
+  }
+  return { records, bytes };
 }

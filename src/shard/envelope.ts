@@ -10,14 +10,18 @@
  *   OFFSETS        reqId u32, handle u32
  *   OFFSET_FOR_TS  reqId u32, handle u32, timestamp f64
  *   DELETE_RECORDS reqId u32, handle u32, beforeOffset f64
+ *   UNWATCH        0 u32, handle u32                                (no reply: stop TAIL pushes)
  *
  * Outbound (shard → dispatcher):
  *   PRODUCE        reqId u32, errorCode i32, baseOffset f64, logAppendTimeMs f64, logStartOffset f64
- *   FETCH          reqId u32, errorCode i32, highWatermark f64, logStartOffset f64, bytes u32, pad u32, records…  (header 32 B)
+ *   FETCH          reqId u32, errorCode i32, highWatermark f64, logStartOffset f64, bytes u32, watching u32, records…  (header 32 B)
+ *                  watching = 1: the shard pushes this partition's appends as TAIL from now on
  *   OFFSETS        reqId u32, found u32, logStartOffset f64, highWatermark f64, sizeBytes f64
  *   OFFSET_FOR_TS  reqId u32, found u32, offset f64, timestamp f64
  *   DELETE_RECORDS reqId u32, errorCode i32, lowWatermark f64
- *   DATA           handle u32
+ *   DATA           handle u32                                       (new data; partition not watched)
+ *   TAIL           handle u32, bytes u32, baseOffset f64, logEndOffset f64, logStartOffset f64, records…  (header 32 B)
+ *                  a watched partition's append (bytes = 0: too large to push); also a data signal
  *
  * Control messages (open/delete partition, config, retention, stats, close) are
  * rare and go through postMessage instead.
@@ -30,10 +34,17 @@ export const Op = {
   DELETE_RECORDS: 5,
   /** Outbound only: a partition got new data (wakes long-poll fetches before any fsync). */
   DATA: 6,
+  /** Outbound only: a watched partition's appended batches, for the dispatcher's TailMirror. */
+  TAIL: 7,
+  /** Inbound only: stop pushing TAIL for a partition. */
+  UNWATCH: 8,
 } as const;
 
 export const PRODUCE_HEADER_BYTES = 16;
 export const FETCH_REPLY_HEADER_BYTES = 32;
+export const TAIL_HEADER_BYTES = 32;
+/** Appends larger than this are announced in a TAIL without their bytes. */
+export const MAX_TAIL_PUSH_BYTES = 1024 * 1024;
 
 /** postMessage control requests (dispatcher → worker). */
 export type ControlRequest =

@@ -20,8 +20,12 @@
  * and WASM can checksum it in place when the memory is a WebAssembly.Memory).
  *
  * Wake-ups: the producer notifies only when the consumer said it is about to
- * sleep, so a busy consumer costs no futex calls. Waits use
- * Atomics.waitAsync, never blocking an event loop.
+ * sleep, so a busy consumer costs no futex calls. A consumer waits either
+ * with Atomics.waitAsync (wakes on the ring or on anything else its event
+ * loop has) or, for short slices, with a blocking Atomics.wait: notifying a
+ * blocked thread is one futex wake (~5 µs), while notifying an async waiter
+ * posts a task to its event loop (~15-20 µs on the notifier's thread, and a
+ * slower wake-up); see shard-worker.ts for when a shard may block.
  */
 const HEAD = 0;
 const HEAD_SEQ = 1;
@@ -134,8 +138,13 @@ export class ShardRing {
 
   private readonly wake = (): void => {
     this.wakeScheduled = false;
-    if (Atomics.load(this.words, CONSUMER_SLEEPING) === 1) Atomics.notify(this.words, HEAD_SEQ);
+    this.nudge();
   };
+
+  /** Wakes a sleeping consumer without a message (e.g. to make it look at its event loop). */
+  nudge(): void {
+    if (Atomics.load(this.words, CONSUMER_SLEEPING) === 1) Atomics.notify(this.words, HEAD_SEQ);
+  }
 
   /** Writes a whole message; false if the ring is full. */
   tryWrite(tag: number, payload: Uint8Array): boolean {
@@ -193,6 +202,20 @@ export class ShardRing {
     Atomics.store(this.words, CONSUMER_SLEEPING, 1);
     if ((Atomics.load(this.words, HEAD) >>> 0) === (Atomics.load(this.words, TAIL) >>> 0)) {
       await waitAsync(this.words, HEAD_SEQ, seq, timeoutMs);
+    }
+    Atomics.store(this.words, CONSUMER_SLEEPING, 0);
+  }
+
+  /**
+   * waitForMessage that blocks the calling thread (worker threads only: the
+   * event loop does not run meanwhile) until a message or a nudge arrives,
+   * or timeoutMs passes.
+   */
+  blockForMessage(timeoutMs: number): void {
+    const seq = Atomics.load(this.words, HEAD_SEQ);
+    Atomics.store(this.words, CONSUMER_SLEEPING, 1);
+    if ((Atomics.load(this.words, HEAD) >>> 0) === (Atomics.load(this.words, TAIL) >>> 0)) {
+      Atomics.wait(this.words, HEAD_SEQ, seq, timeoutMs);
     }
     Atomics.store(this.words, CONSUMER_SLEEPING, 0);
   }

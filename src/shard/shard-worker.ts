@@ -21,8 +21,8 @@ import type { LogConfig } from '../storage/log-config.js';
 import type { RecoveryHints } from '../storage/partition-log.js';
 import { InlineShard } from './inline-shard.js';
 import { ShardRing } from './ring.js';
-import { FETCH_REPLY_HEADER_BYTES, Op, PRODUCE_HEADER_BYTES, type ControlReply, type ControlRequest } from './envelope.js';
-import type { FetchOutcome, MaybePromise, ProduceOutcome } from './shard.js';
+import { FETCH_REPLY_HEADER_BYTES, MAX_TAIL_PUSH_BYTES, Op, PRODUCE_HEADER_BYTES, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest } from './envelope.js';
+import type { FetchOutcome, MaybePromise, PartitionOffsets, ProduceOutcome } from './shard.js';
 
 interface ShardWorkerData {
   shardId: number;
@@ -40,9 +40,12 @@ const outRing = new ShardRing(data.outBuffer, 0, data.outCapacity);
 const shard = new InlineShard(data.shardId);
 const keys = new Map<number, string>();
 const handles = new Map<string, number>();
+/** Partitions a consumer has read to the end of: their appends are pushed to the dispatcher's TailMirror. */
+const watched = new Set<number>();
 shard.onData((key) => {
   const h = handles.get(key);
-  if (h !== undefined) reply(Op.DATA, 4, (at) => v.setUint32(at, h, true));
+  // A watched partition's appends are announced by their TAIL push instead.
+  if (h !== undefined && !watched.has(h)) reply(Op.DATA, 4, (at) => v.setUint32(at, h, true));
 });
 
 // Batches in the inbound ring are checksummed in place by the WASM kernel.
@@ -54,15 +57,18 @@ setCrc32c((bytes, start, end, crc) =>
 /** Completions that did not fit in the outbound ring yet, in order. */
 const backlog: { tag: number; size: number; fill: (at: number) => void }[] = [];
 
+/** Writes a message now if it fits behind an empty backlog. */
+function replyNow(tag: number, size: number, fill: (at: number) => void): boolean {
+  if (backlog.length > 0) return false;
+  const at = outRing.reserve(size, tag);
+  if (at < 0) return false;
+  fill(at);
+  outRing.publish();
+  return true;
+}
+
 function reply(tag: number, size: number, fill: (at: number) => void): void {
-  if (backlog.length === 0) {
-    const at = outRing.reserve(size, tag);
-    if (at >= 0) {
-      fill(at);
-      outRing.publish();
-      return;
-    }
-  }
+  if (replyNow(tag, size, fill)) return;
   backlog.push({ tag, size, fill });
   if (backlog.length === 1) void drainBacklog();
 }
@@ -90,7 +96,28 @@ function replyProduce(reqId: number, o: ProduceOutcome): void {
   });
 }
 
-function replyFetch(reqId: number, o: FetchOutcome): void {
+/**
+ * Pushes a watched partition's append (`records`, a view of the inbound ring,
+ * offsets assigned) to the dispatcher. The view is only valid until the
+ * request is released, so a push that must wait in the backlog takes a copy.
+ */
+function pushTail(handle: number, baseOffset: number, end: PartitionOffsets, records: Buffer): void {
+  const body = records.length <= MAX_TAIL_PUSH_BYTES ? records : EMPTY;
+  const fill = (src: Buffer) => (at: number): void => {
+    v.setUint32(at, handle, true);
+    v.setUint32(at + 4, src.length, true);
+    v.setFloat64(at + 8, baseOffset, true);
+    v.setFloat64(at + 16, end.highWatermark, true);
+    v.setFloat64(at + 24, end.logStartOffset, true);
+    outRing.bytes.set(src, at + TAIL_HEADER_BYTES);
+  };
+  const size = TAIL_HEADER_BYTES + body.length;
+  if (!replyNow(Op.TAIL, size, fill(body))) reply(Op.TAIL, size, fill(Buffer.from(body)));
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function replyFetch(reqId: number, o: FetchOutcome, watching = false): void {
   const bytes = o.bytes;
   if (FETCH_REPLY_HEADER_BYTES + bytes > outRing.maxPayload) {
     // Larger than the ring can carry in one message: answer with one batch less (KIP-74 keeps ≥ 1).
@@ -102,6 +129,7 @@ function replyFetch(reqId: number, o: FetchOutcome): void {
     v.setFloat64(at + 8, o.highWatermark, true);
     v.setFloat64(at + 16, o.logStartOffset, true);
     v.setUint32(at + 24, o.bytes, true);
+    v.setUint32(at + 28, watching ? 1 : 0, true);
     let p = at + FETCH_REPLY_HEADER_BYTES;
     for (const r of o.records) { outRing.bytes.set(r, p); p += r.length; }
   });
@@ -121,20 +149,30 @@ function unknownPartition(reqId: number, op: number): void {
 function handle(op: number, at: number, length: number): void {
   const iv = inRing.view;
   const reqId = iv.getUint32(at, true);
-  const key = keys.get(iv.getUint32(at + 4, true));
+  const h = iv.getUint32(at + 4, true);
+  if (op === Op.UNWATCH) { watched.delete(h); return; }
+  const key = keys.get(h);
   if (key === undefined) return unknownPartition(reqId, op);
   switch (op) {
     case Op.PRODUCE: {
       const acks = iv.getInt32(at + 8, true);
       const records = Buffer.from(inRing.buffer, at + PRODUCE_HEADER_BYTES, length - PRODUCE_HEADER_BYTES);
+      const before = watched.has(h) ? shard.offsets(key)?.highWatermark : undefined;
+      // The append itself is synchronous; only an acks=-1 completion waits (for the flush).
       settle(shard.produce({ key, records, acks }), (o) => replyProduce(reqId, o));
+      if (before !== undefined) {
+        const end = shard.offsets(key);
+        if (end && end.highWatermark > before) pushTail(h, before, end, records);
+      }
       return;
     }
     case Op.FETCH: {
       const maxBytes = iv.getInt32(at + 8, true);
       const minOneBatch = iv.getUint32(at + 12, true) === 1;
       const fetchOffset = iv.getFloat64(at + 16, true);
-      replyFetch(reqId, shard.fetch({ key, fetchOffset, maxBytes: Math.min(maxBytes, outRing.maxPayload - FETCH_REPLY_HEADER_BYTES), minOneBatch }));
+      const o = shard.fetch({ key, fetchOffset, maxBytes: Math.min(maxBytes, outRing.maxPayload - FETCH_REPLY_HEADER_BYTES), minOneBatch });
+      if (o.errorCode === ErrorCode.NONE && o.bytes === 0 && fetchOffset === o.highWatermark) watched.add(h);
+      replyFetch(reqId, o, watched.has(h));
       return;
     }
     case Op.OFFSETS: {
@@ -176,13 +214,40 @@ let running = true;
 /** Test knob: an artificially slow shard (ms of delay per request), for backpressure tests. */
 const testDelayMs = Number(process.env.MILLRACE_TEST_SHARD_DELAY_MS ?? 0);
 
+/**
+ * How the shard sleeps when its ring is empty. While requests keep coming
+ * (the last one less than HOT_MS ago) and no file I/O of its own is in
+ * flight, it blocks in slices of at most SLICE_MS (Atomics.wait) with an
+ * event-loop turn between slices: the dispatcher's notify is then a plain
+ * futex wake, the cheapest hand-off there is. Anything the event loop must
+ * see promptly either is file I/O (an fsync an acks=-1 answer waits for,
+ * recovery reads — then the shard waits with waitAsync, which wakes on
+ * both) or is a control message, after which the dispatcher nudges the
+ * ring. Timers run at most SLICE_MS late. Idle shards sleep in waitAsync.
+ */
+const HOT_MS = 50;
+const SLICE_MS = 2;
+let lastWorkMs = 0;
+
+/** True while this thread has file-system requests in flight (their callbacks need the event loop). */
+function fileIoInFlight(): boolean {
+  for (const r of process.getActiveResourcesInfo()) if (r.startsWith('FSReq') || r === 'FileHandleCloseReq') return true;
+  return false;
+}
+
 async function loop(): Promise<void> {
   while (running) {
     let msg = inRing.peek();
     if (!msg) {
-      await inRing.waitForMessage(1000);
+      if (performance.now() - lastWorkMs < HOT_MS && !fileIoInFlight()) {
+        inRing.blockForMessage(SLICE_MS);
+        if (!inRing.peek()) await new Promise((r) => setImmediate(r));
+      } else {
+        await inRing.waitForMessage(1000);
+      }
       continue;
     }
+    lastWorkMs = performance.now();
     // Drain everything available, then yield to the event loop so fsync
     // completions and control messages run between batches of work.
     for (let n = 0; msg && n < 1024; n++) {
@@ -210,6 +275,7 @@ parentPort!.on('message', (req: ControlRequest) => {
     case 'delete': {
       const key = keys.get(req.handle);
       keys.delete(req.handle);
+      watched.delete(req.handle);
       if (key !== undefined) handles.delete(key);
       return done(key === undefined ? undefined : shard.deletePartition(key));
     }

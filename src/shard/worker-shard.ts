@@ -24,8 +24,9 @@ import { ErrorCode } from '../common/error-codes.js';
 import { logger } from '../common/logger.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { RecoveryHints } from '../storage/partition-log.js';
-import { FETCH_REPLY_HEADER_BYTES, Op, PRODUCE_HEADER_BYTES, type ControlReply, type ControlRequest } from './envelope.js';
+import { FETCH_REPLY_HEADER_BYTES, Op, PRODUCE_HEADER_BYTES, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest } from './envelope.js';
 import { ShardRing } from './ring.js';
+import { TailMirror } from './tail-mirror.js';
 import type {
   FetchOp, FetchOutcome, PartitionKey, PartitionOffsets, ProduceOp, ProduceOutcome, Shard, ShardQueueStats, ShardStats, TimestampOffset,
 } from './shard.js';
@@ -51,6 +52,7 @@ type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : n
 
 interface Pending {
   op: number;
+  handle: number;
   resolve: (value: never) => void;
 }
 
@@ -77,6 +79,7 @@ export class WorkerShard implements Shard {
   private readonly overflow: Queued[] = [];
   private overflowBytes = 0;
   private readonly dataListeners: ((key: PartitionKey) => void)[] = [];
+  private readonly mirror = new TailMirror();
   private readonly congestionListeners: (() => void)[] = [];
   private nextReqId = 1;
   private nextControlId = 1;
@@ -133,8 +136,11 @@ export class WorkerShard implements Shard {
 
   private complete(ring: ShardRing, op: number, at: number, length: number): void {
     const v = ring.view;
-    if (op === Op.DATA) {
-      const key = this.byHandle.get(v.getUint32(at, true));
+    if (op === Op.DATA || op === Op.TAIL) {
+      const handle = v.getUint32(at, true);
+      if (op === Op.DATA) this.mirror.forget(handle); // the shard is not pushing this partition (any more)
+      else this.receiveTail(ring, handle, at);
+      const key = this.byHandle.get(handle);
       if (key !== undefined) for (const l of this.dataListeners) l(key);
       return;
     }
@@ -148,6 +154,8 @@ export class WorkerShard implements Shard {
         return resolve({ errorCode: v.getInt32(at + 4, true) as ErrorCode, baseOffset: v.getFloat64(at + 8, true), logAppendTimeMs: v.getFloat64(at + 16, true), logStartOffset: v.getFloat64(at + 24, true) } satisfies ProduceOutcome);
       case Op.FETCH: {
         const bytes = v.getUint32(at + 24, true);
+        if (v.getUint32(at + 28, true) === 1) this.mirror.watch(p.handle, v.getFloat64(at + 8, true), v.getFloat64(at + 16, true), Date.now());
+        else this.mirror.forget(p.handle);
         const records = bytes > 0 ? [Buffer.from(ring.bytes.subarray(at + FETCH_REPLY_HEADER_BYTES, at + FETCH_REPLY_HEADER_BYTES + bytes))] : [];
         return resolve({ errorCode: v.getInt32(at + 4, true) as ErrorCode, highWatermark: v.getFloat64(at + 8, true), logStartOffset: v.getFloat64(at + 16, true), bytes, records } satisfies FetchOutcome);
       }
@@ -155,25 +163,42 @@ export class WorkerShard implements Shard {
         return resolve(v.getUint32(at + 4, true) ? { logStartOffset: v.getFloat64(at + 8, true), highWatermark: v.getFloat64(at + 16, true), sizeBytes: v.getFloat64(at + 24, true) } satisfies PartitionOffsets : null);
       case Op.OFFSET_FOR_TS:
         return resolve(v.getUint32(at + 4, true) ? { offset: v.getFloat64(at + 8, true), timestamp: v.getFloat64(at + 16, true) } satisfies TimestampOffset : null);
-      case Op.DELETE_RECORDS:
-        return resolve({ errorCode: v.getInt32(at + 4, true), lowWatermark: v.getFloat64(at + 8, true) });
+      case Op.DELETE_RECORDS: {
+        const lowWatermark = v.getFloat64(at + 8, true);
+        this.mirror.logStartMoved(p.handle, lowWatermark);
+        return resolve({ errorCode: v.getInt32(at + 4, true), lowWatermark });
+      }
     }
     void length;
   }
 
+  /** A watched partition's append: into the mirror, or tell the shard to stop pushing. */
+  private receiveTail(ring: ShardRing, handle: number, at: number): void {
+    const v = ring.view;
+    const bytes = v.getUint32(at + 4, true);
+    const records = bytes > 0 ? Buffer.from(ring.buffer, at + TAIL_HEADER_BYTES, bytes) : null;
+    const kept = this.mirror.push(handle, v.getFloat64(at + 8, true), v.getFloat64(at + 16, true), v.getFloat64(at + 24, true), records, Date.now());
+    if (!kept) this.send(Op.UNWATCH, 8, (p, view) => view.setUint32(p + 4, handle, true));
+  }
+
   // ----------------------------------------------------------------- requests
 
-  private request<T>(op: number, size: number, fill: (at: number, view: DataView, bytes: Uint8Array) => void): Promise<T> {
+  private request<T>(op: number, handle: number, size: number, fill: (at: number, view: DataView, bytes: Uint8Array) => void): Promise<T> {
     const reqId = this.nextReqId++ >>> 0;
-    const promise = new Promise<T>((resolve) => this.pending.set(reqId, { op, resolve: resolve as (v: never) => void }));
-    const write = (at: number, view: DataView, bytes: Uint8Array): void => {
+    const promise = new Promise<T>((resolve) => this.pending.set(reqId, { op, handle, resolve: resolve as (v: never) => void }));
+    this.send(op, size, (at, view, bytes) => {
       view.setUint32(at, reqId, true);
+      view.setUint32(at + 4, handle, true);
       fill(at, view, bytes);
-    };
-    if (this.overflow.length === 0 && this.tryEnqueue(op, size, write)) return promise;
-    this.overflow.push({ tag: op, size, fill: write });
-    this.overflowBytes += size;
+    });
     return promise;
+  }
+
+  /** Puts a message in the inbound ring, or behind it in the overflow queue. */
+  private send(op: number, size: number, fill: Queued['fill']): void {
+    if (this.overflow.length === 0 && this.tryEnqueue(op, size, fill)) return;
+    this.overflow.push({ tag: op, size, fill });
+    this.overflowBytes += size;
   }
 
   private tryEnqueue(tag: number, size: number, fill: Queued['fill']): boolean {
@@ -215,8 +240,7 @@ export class WorkerShard implements Shard {
     if (PRODUCE_HEADER_BYTES + op.records.length > this.inRing.maxPayload) {
       return { errorCode: ErrorCode.MESSAGE_TOO_LARGE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
     }
-    return this.request<ProduceOutcome>(Op.PRODUCE, PRODUCE_HEADER_BYTES + op.records.length, (at, v, bytes) => {
-      v.setUint32(at + 4, handle, true);
+    return this.request<ProduceOutcome>(Op.PRODUCE, handle, PRODUCE_HEADER_BYTES + op.records.length, (at, v, bytes) => {
       v.setInt32(at + 8, op.acks, true);
       bytes.set(op.records, at + PRODUCE_HEADER_BYTES);
     });
@@ -225,8 +249,9 @@ export class WorkerShard implements Shard {
   fetch(op: FetchOp): Promise<FetchOutcome> | FetchOutcome {
     const handle = this.handleOf(op.key);
     if (handle === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, records: [], bytes: 0, highWatermark: -1, logStartOffset: -1 };
-    return this.request<FetchOutcome>(Op.FETCH, 24, (at, v) => {
-      v.setUint32(at + 4, handle, true);
+    const mirrored = this.mirror.read(handle, op, Date.now());
+    if (mirrored) return mirrored;
+    return this.request<FetchOutcome>(Op.FETCH, handle, 24, (at, v) => {
       v.setInt32(at + 8, Math.min(op.maxBytes, 0x7fffffff), true);
       v.setUint32(at + 12, op.minOneBatch ? 1 : 0, true);
       v.setFloat64(at + 16, op.fetchOffset, true);
@@ -236,19 +261,19 @@ export class WorkerShard implements Shard {
   offsets(key: PartitionKey): Promise<PartitionOffsets | null> | null {
     const handle = this.handleOf(key);
     if (handle === undefined) return null;
-    return this.request(Op.OFFSETS, 8, (at, v) => v.setUint32(at + 4, handle, true));
+    return this.request(Op.OFFSETS, handle, 8, () => undefined);
   }
 
   offsetForTimestamp(key: PartitionKey, timestamp: number): Promise<TimestampOffset | null> | null {
     const handle = this.handleOf(key);
     if (handle === undefined) return null;
-    return this.request(Op.OFFSET_FOR_TS, 16, (at, v) => { v.setUint32(at + 4, handle, true); v.setFloat64(at + 8, timestamp, true); });
+    return this.request(Op.OFFSET_FOR_TS, handle, 16, (at, v) => v.setFloat64(at + 8, timestamp, true));
   }
 
   deleteRecords(key: PartitionKey, beforeOffset: number): Promise<{ errorCode: ErrorCode; lowWatermark: number }> | { errorCode: ErrorCode; lowWatermark: number } {
     const handle = this.handleOf(key);
     if (handle === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, lowWatermark: -1 };
-    return this.request(Op.DELETE_RECORDS, 16, (at, v) => { v.setUint32(at + 4, handle, true); v.setFloat64(at + 8, beforeOffset, true); });
+    return this.request(Op.DELETE_RECORDS, handle, 16, (at, v) => v.setFloat64(at + 8, beforeOffset, true));
   }
 
   onData(listener: (key: PartitionKey) => void): void {
@@ -264,6 +289,7 @@ export class WorkerShard implements Shard {
     return new Promise((resolve, reject) => {
       this.control.set(id, { resolve, reject });
       this.worker.postMessage({ ...req, id });
+      this.inRing.nudge(); // a shard blocked on its ring would see the message only at the end of its slice
     });
   }
 
@@ -281,6 +307,7 @@ export class WorkerShard implements Shard {
     if (!entry) return;
     this.partitions.delete(key);
     this.byHandle.delete(entry.handle);
+    this.mirror.forget(entry.handle);
     await this.ready;
     await this.sendControl({ kind: 'delete', handle: entry.handle });
   }
@@ -357,6 +384,7 @@ export class WorkerShard implements Shard {
       else resolve(null);
     }
     this.pending.clear();
+    this.mirror.clear();
     this.overflow.length = 0;
     this.overflowBytes = 0;
   }

@@ -19,6 +19,8 @@ export interface AppendResult {
   /**
    * Resolves once the append is as durable as the flush policy promises:
    * `group` after an fdatasync covering it; `interval` and `os` at once.
+   * The group-commit fdatasync starts when this is first read (acks=-1
+   * only), so read it in the same turn as the append.
    * Rejects (with the I/O error) if that fdatasync fails; ignoring it is safe.
    * For a duplicate: resolves once the original batch is that durable.
    */
@@ -140,7 +142,7 @@ export function checkProducers(state: ProducerStateManager, batches: readonly Pr
 }
 
 /** The answer to a duplicate append: the original batch's offsets. */
-export function duplicateResult(m: BatchMetadata, config: LogConfig, logStartOffset: number, durable: Promise<void>): AppendResult {
+export function duplicateResult(m: BatchMetadata, config: LogConfig, logStartOffset: number, durable: () => Promise<void>): AppendResult {
   return {
     baseOffset: m.firstOffset,
     lastOffset: m.lastOffset,
@@ -148,7 +150,7 @@ export function duplicateResult(m: BatchMetadata, config: LogConfig, logStartOff
     // CreateTime topic's append time is -1 in every other answer, so it is -1 here too.
     logAppendTimeMs: config.messageTimestampType === 'LogAppendTime' ? m.timestamp : -1,
     logStartOffset,
-    durable,
+    get durable() { return durable(); },
     duplicate: true,
   };
 }

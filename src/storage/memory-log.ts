@@ -53,7 +53,7 @@ export class MemoryLog implements Log {
     const pbs = producerBatches(p, nowMs);
     const check = checkProducers(this.producerState, pbs, origin);
     if (check?.kind === 'reject') return check.error;
-    if (check?.kind === 'duplicate') return duplicateResult(check.batch, this.config, this._logStartOffset, Promise.resolve());
+    if (check?.kind === 'duplicate') return duplicateResult(check.batch, this.config, this._logStartOffset, () => Promise.resolve());
     let offset = p.baseOffset;
     for (const b of p.batches) {
       const bytes = Buffer.from(records.subarray(b.position, b.position + b.size));

@@ -398,7 +398,7 @@ export class PartitionLog implements Log {
     if (check?.kind === 'duplicate') {
       this.stats.duplicateAppends++;
       // The original may still be waiting for its fdatasync: a new round covers it.
-      return duplicateResult(check.batch, this.config, this._logStartOffset, this.config.flush.kind === 'group' ? this.durableAfterWrite(this.active) : RESOLVED);
+      return duplicateResult(check.batch, this.config, this._logStartOffset, this.flushAfterWrite(this.active));
     }
     let seg = this.active;
     try {
@@ -416,13 +416,26 @@ export class PartitionLog implements Log {
     for (const l of this.listeners) {
       try { l(this.nextOffset); } catch (e) { this.log.error({ err: (e as Error).message }, 'append listener threw'); }
     }
+    const durable = this.flushAfterWrite(seg);
     return {
       baseOffset: p.baseOffset,
       lastOffset: p.lastOffset,
       logAppendTimeMs: p.logAppendTimeMs,
       logStartOffset: this._logStartOffset,
-      durable: this.config.flush.kind === 'group' ? this.durableAfterWrite(seg) : RESOLVED,
+      get durable() { return durable(); },
     };
+  }
+
+  /**
+   * The `durable` promise of an append, started on first use: only an
+   * acks=-1 answer waits for it, and an fdatasync nobody waits for is not
+   * free (it keeps the log's tail page under writeback, and the next write
+   * to that page waits for it). Read `durable` in the turn of the append.
+   */
+  private flushAfterWrite(seg: Segment): () => Promise<void> {
+    if (this.config.flush.kind !== 'group') return () => RESOLVED;
+    let started: Promise<void> | null = null;
+    return () => (started ??= this.durableAfterWrite(seg));
   }
 
   private durableAfterWrite(seg: Segment): Promise<void> {
