@@ -3,6 +3,7 @@ import { Apis, type ProduceResponse } from '../protocol/generated/index.js';
 import type { Init } from '../protocol/primitives/index.js';
 import type { ProduceOutcome } from '../shard/shard.js';
 import { DeadlineWheel } from '../common/deadline.js';
+import { countRecords } from '../metrics/broker-metrics.js';
 import { defineHandler, NO_RESPONSE } from './handler.js';
 import type { BrokerServices } from './services.js';
 
@@ -15,6 +16,8 @@ type PartitionResponse = Init<ProduceResponse['responses'][number]['partitionRes
  * issued synchronously in request order (ordering across pipelined requests),
  * then awaited together. acks=0 gets no response; if a partition failed, the
  * connection is closed so the producer refreshes metadata (as Kafka does).
+ * The batches (p.records) are views of the connection's receive buffer: the
+ * shards consume them synchronously, and nothing here keeps them.
  */
 export function produceHandler(s: BrokerServices) {
   return defineHandler({
@@ -38,10 +41,13 @@ export function produceHandler(s: BrokerServices) {
           name: t.name,
           partitionResponses: t.partitionData.map((p) => {
             const out: PartitionResponse = { index: p.index, errorCode: ErrorCode.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+            // Counted now: the batches are views of the connection's receive buffer, gone once this returns.
+            const bytes = p.records?.length ?? 0;
+            const count = s.traffic && p.records ? countRecords(p.records) : 0;
             const fill = (o: ProduceOutcome): void => {
               Object.assign(out, { errorCode: o.errorCode, baseOffset: o.baseOffset, logAppendTimeMs: o.logAppendTimeMs, logStartOffset: o.logStartOffset });
               if (o.errorCode !== ErrorCode.NONE) failed = true;
-              else if (s.traffic && p.records) s.traffic.produced(t.name, p.records);
+              else s.traffic?.produced(t.name, bytes, count);
             };
             const route = s.engine.route(t.name, p.index);
             if (!validAcks) fill(errorOutcome(ErrorCode.INVALID_REQUIRED_ACKS));

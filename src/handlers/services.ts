@@ -10,8 +10,8 @@ import type { Engine } from '../shard/engine.js';
  * request with the record batches as they are; null when metrics are off.
  */
 export interface TrafficObserver {
-  /** Batches appended to a partition of `topic`. */
-  produced(topic: string, records: Buffer): void;
+  /** `records` records in `bytes` bytes of batches appended to a partition of `topic`. */
+  produced(topic: string, bytes: number, records: number): void;
   /** Batches returned from a partition of `topic`. */
   fetched(topic: string, records: Buffer | readonly Buffer[]): void;
 }

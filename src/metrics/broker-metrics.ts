@@ -270,10 +270,10 @@ export class BrokerMetrics implements RequestObserver, TrafficObserver {
     return t;
   }
 
-  produced(topic: string, records: Buffer): void {
+  produced(topic: string, bytes: number, records: number): void {
     const t = this.topic(topic);
-    t.bytesIn += records.length;
-    t.recordsIn += countRecords(records);
+    t.bytesIn += bytes;
+    t.recordsIn += records;
   }
 
   fetched(topic: string, records: Buffer | readonly Buffer[]): void {

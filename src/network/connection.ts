@@ -1,21 +1,30 @@
 /**
  * One client connection (dispatcher thread only).
  *
- *   socket ──data──▶ FrameDecoder ──frame──▶ Dispatcher ──▶ slot in `inFlight`
+ *   socket ──read──▶ ReceiveBuffer ──frame──▶ Dispatcher ──▶ slot in `inFlight`
  *                                                            │ (sync or async)
  *   socket ◀──write── flush(): head slots, in request order ◀┘
  *
  * Requests are dispatched as soon as they arrive (so produce requests can be
  * pipelined and long polls do not stall the decoder), but responses leave
- * strictly in request order, as every Kafka client requires. Backpressure:
+ * strictly in request order, as every Kafka client requires. Frames are views
+ * of the connection's ReceiveBuffer, valid while they are dispatched: every
+ * request but Produce is copied first (they are small, and handlers may keep
+ * their bytes); a Produce's batches are consumed synchronously by the shards
+ * (appended inline, or copied into a worker's ring). Backpressure:
  * reading pauses while too many requests are in flight or the socket's write
  * buffer is full, so memory stays bounded under overload.
  */
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { Logger } from '../common/logger.js';
 import { ProtocolDecodeError } from '../protocol/primitives/index.js';
-import { FrameDecoder, FrameTooLargeError } from './frame-decoder.js';
+import { Apis } from '../protocol/generated/index.js';
+import { FrameTooLargeError } from './frame-decoder.js';
 import { RequestRejectedError, type Dispatcher, type ConnectionHooks } from './dispatcher.js';
+import { adoptWithReceiveBuffer, ReceiveBuffer } from './receive-buffer.js';
+
+/** Request header bytes kept for the log line of a request whose handler fails later (key, version, id, client id). */
+const HEADER_COPY_BYTES = 64;
 
 interface Slot {
   done: boolean;
@@ -47,24 +56,26 @@ function clientIdOf(body: Buffer | undefined): string | undefined {
 
 export class Connection implements ConnectionHooks {
   readonly remoteAddress: string;
-  private readonly decoder: FrameDecoder;
+  private readonly input: ReceiveBuffer;
+  private readonly socket: Socket;
   private readonly inFlight: Slot[] = [];
   private closing = false;
   private paused = false;
 
   constructor(
     readonly connectionId: number,
-    private readonly socket: Socket,
+    accepted: Socket,
+    server: Server,
     private readonly dispatcher: Dispatcher,
     private readonly limits: ConnectionLimits,
     private readonly log: Logger,
     private readonly onClosed: (c: Connection) => void,
     private readonly admission: Admission | null = null,
   ) {
-    this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.decoder = new FrameDecoder(limits.maxFrameBytes);
+    this.remoteAddress = `${accepted.remoteAddress}:${accepted.remotePort}`;
+    this.input = new ReceiveBuffer(limits.maxFrameBytes);
+    const socket = (this.socket = adoptWithReceiveBuffer(accepted, server, this.input, (n) => this.onRead(n)));
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
     socket.on('error', (err) => this.log.debug({ conn: this.remoteAddress, err: err.message }, 'socket error'));
     socket.on('close', () => {
@@ -74,17 +85,24 @@ export class Connection implements ConnectionHooks {
     });
   }
 
-  private onData(chunk: Buffer): void {
+  /** Starts reading (the server accepts sockets paused, so nothing was read before the handlers were in place). */
+  start(): void {
+    this.socket.resume();
+  }
+
+  private onRead(n: number): void {
     if (this.closing) return;
     try {
-      this.decoder.push(chunk, (body) => this.onFrame(body));
+      this.input.received(n, (body) => this.onFrame(body));
     } catch (err) {
       this.reject(err);
     }
   }
 
-  private onFrame(body: Buffer): void {
+  private readonly onFrame = (view: Buffer): void => {
     if (this.closing) return;
+    // The view is read into again once this returns; only Produce is consumed synchronously.
+    const body = view.length >= 2 && view.readInt16BE(0) === Apis.Produce.apiKey ? view : Buffer.from(view);
     const slot: Slot = { done: false, frame: null };
     let result;
     try {
@@ -99,13 +117,14 @@ export class Connection implements ConnectionHooks {
       this.admission.whenRelieved(() => this.maybeResume());
     }
     if (result instanceof Promise) {
+      const header = body === view ? Buffer.from(view.subarray(0, HEADER_COPY_BYTES)) : body;
       result.then(
         (frame) => this.complete(slot, frame),
-        (err: unknown) => this.reject(err, body),
+        (err: unknown) => this.reject(err, header),
       );
       if (this.inFlight.length >= this.limits.maxInFlightRequests) this.pause();
     } else this.complete(slot, result);
-  }
+  };
 
   private complete(slot: Slot, frame: Buffer[] | null): void {
     slot.done = true;

@@ -12,9 +12,11 @@ export class KafkaServer {
   private nextConnectionId = 1;
 
   constructor(dispatcher: Dispatcher, limits: ConnectionLimits, private readonly log: Logger, admission: Admission | null = null) {
-    this.server = createServer({ noDelay: true }, (socket) => {
-      const conn = new Connection(this.nextConnectionId++, socket, dispatcher, limits, log, (c) => this.connections.delete(c), admission);
+    // Accepted paused: each Connection re-wraps its socket to read into its own ReceiveBuffer.
+    this.server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => {
+      const conn = new Connection(this.nextConnectionId++, socket, this.server, dispatcher, limits, log, (c) => this.connections.delete(c), admission);
       this.connections.add(conn);
+      conn.start();
     });
     this.server.on('error', (err) => log.error({ err: err.message }, 'server error'));
   }

@@ -207,6 +207,19 @@ export class ShardRing {
   }
 
   /**
+   * Blocks the calling thread until a message arrives or timeoutMs passes,
+   * without announcing the sleep: the producer does not notify, so a busy
+   * producer pays no wake-ups and the consumer finds new messages when the
+   * timeout ends (worker threads only).
+   */
+  pollForMessage(timeoutMs: number): void {
+    const seq = Atomics.load(this.words, HEAD_SEQ);
+    if ((Atomics.load(this.words, HEAD) >>> 0) === (Atomics.load(this.words, TAIL) >>> 0)) {
+      Atomics.wait(this.words, HEAD_SEQ, seq, timeoutMs);
+    }
+  }
+
+  /**
    * waitForMessage that blocks the calling thread (worker threads only: the
    * event loop does not run meanwhile) until a message or a nudge arrives,
    * or timeoutMs passes.

@@ -235,11 +235,27 @@ function fileIoInFlight(): boolean {
   return false;
 }
 
+/**
+ * Under a heavy stream (a drain of at least POLL_MIN_BYTES) the shard polls
+ * for the next POLL_WINDOW_MS instead: it sleeps in POLL_SLICE_MS slices
+ * without announcing it, so the dispatcher sends no wake-up at all. A
+ * cross-vCPU futex wake costs the waker ~20 µs on this VM, a tenth of the
+ * dispatcher's time at full produce throughput; the price is up to
+ * POLL_SLICE_MS of added latency, paid only by large batches.
+ */
+const POLL_MIN_BYTES = 32 * 1024;
+const POLL_WINDOW_MS = 2;
+const POLL_SLICE_MS = 0.1;
+let pollUntilMs = 0;
+
 async function loop(): Promise<void> {
   while (running) {
     let msg = inRing.peek();
     if (!msg) {
-      if (performance.now() - lastWorkMs < HOT_MS && !fileIoInFlight()) {
+      if (performance.now() < pollUntilMs) {
+        inRing.pollForMessage(POLL_SLICE_MS);
+        if (!inRing.peek()) await new Promise((r) => setImmediate(r));
+      } else if (performance.now() - lastWorkMs < HOT_MS && !fileIoInFlight()) {
         inRing.blockForMessage(SLICE_MS);
         if (!inRing.peek()) await new Promise((r) => setImmediate(r));
       } else {
@@ -250,12 +266,15 @@ async function loop(): Promise<void> {
     lastWorkMs = performance.now();
     // Drain everything available, then yield to the event loop so fsync
     // completions and control messages run between batches of work.
+    let drained = 0;
     for (let n = 0; msg && n < 1024; n++) {
+      drained += msg.length;
       handle(msg.tag, msg.offset, msg.length);
       inRing.release(msg);
       if (testDelayMs > 0) await new Promise((r) => setTimeout(r, testDelayMs));
       msg = inRing.peek();
     }
+    if (drained >= POLL_MIN_BYTES) pollUntilMs = performance.now() + POLL_WINDOW_MS;
     await new Promise((r) => setImmediate(r));
   }
 }

@@ -183,21 +183,23 @@ export class WorkerShard implements Shard {
 
   // ----------------------------------------------------------------- requests
 
-  private request<T>(op: number, handle: number, size: number, fill: (at: number, view: DataView, bytes: Uint8Array) => void): Promise<T> {
+  /** `keep` makes a fill that does not depend on the caller's memory, for a request that has to wait in the overflow queue. */
+  private request<T>(op: number, handle: number, size: number, fill: Queued['fill'], keep?: () => Queued['fill']): Promise<T> {
     const reqId = this.nextReqId++ >>> 0;
     const promise = new Promise<T>((resolve) => this.pending.set(reqId, { op, handle, resolve: resolve as (v: never) => void }));
-    this.send(op, size, (at, view, bytes) => {
+    const withIds = (f: Queued['fill']): Queued['fill'] => (at, view, bytes) => {
       view.setUint32(at, reqId, true);
       view.setUint32(at + 4, handle, true);
-      fill(at, view, bytes);
-    });
+      f(at, view, bytes);
+    };
+    this.send(op, size, withIds(fill), keep && (() => withIds(keep())));
     return promise;
   }
 
   /** Puts a message in the inbound ring, or behind it in the overflow queue. */
-  private send(op: number, size: number, fill: Queued['fill']): void {
+  private send(op: number, size: number, fill: Queued['fill'], keep?: () => Queued['fill']): void {
     if (this.overflow.length === 0 && this.tryEnqueue(op, size, fill)) return;
-    this.overflow.push({ tag: op, size, fill });
+    this.overflow.push({ tag: op, size, fill: keep ? keep() : fill });
     this.overflowBytes += size;
   }
 
@@ -240,10 +242,12 @@ export class WorkerShard implements Shard {
     if (PRODUCE_HEADER_BYTES + op.records.length > this.inRing.maxPayload) {
       return { errorCode: ErrorCode.MESSAGE_TOO_LARGE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
     }
-    return this.request<ProduceOutcome>(Op.PRODUCE, handle, PRODUCE_HEADER_BYTES + op.records.length, (at, v, bytes) => {
+    const fill = (records: Buffer) => (at: number, v: DataView, bytes: Uint8Array): void => {
       v.setInt32(at + 8, op.acks, true);
-      bytes.set(op.records, at + PRODUCE_HEADER_BYTES);
-    });
+      bytes.set(records, at + PRODUCE_HEADER_BYTES);
+    };
+    // The batches are a view the caller reuses once this returns: a request that waits for ring space keeps a copy.
+    return this.request<ProduceOutcome>(Op.PRODUCE, handle, PRODUCE_HEADER_BYTES + op.records.length, fill(op.records), () => fill(Buffer.from(op.records)));
   }
 
   fetch(op: FetchOp): Promise<FetchOutcome> | FetchOutcome {
