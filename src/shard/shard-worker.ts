@@ -123,7 +123,7 @@ function replyFetch(reqId: number, o: FetchOutcome, watching = false): void {
     // Larger than the ring can carry in one message: answer with one batch less (KIP-74 keeps ≥ 1).
     o = { ...o, records: o.records.slice(0, 1), bytes: o.records[0]?.length ?? 0 };
   }
-  reply(Op.FETCH, FETCH_REPLY_HEADER_BYTES + o.bytes, (at) => {
+  const fill = (records: readonly Buffer[]) => (at: number): void => {
     v.setUint32(at, reqId, true);
     v.setInt32(at + 4, o.errorCode, true);
     v.setFloat64(at + 8, o.highWatermark, true);
@@ -131,8 +131,12 @@ function replyFetch(reqId: number, o: FetchOutcome, watching = false): void {
     v.setUint32(at + 24, o.bytes, true);
     v.setUint32(at + 28, watching ? 1 : 0, true);
     let p = at + FETCH_REPLY_HEADER_BYTES;
-    for (const r of o.records) { outRing.bytes.set(r, p); p += r.length; }
-  });
+    for (const r of records) { outRing.bytes.set(r, p); p += r.length; }
+  };
+  // The records may be views of tail-cache chunks that later appends write again (tailCacheReuse):
+  // a reply that has to wait for ring space keeps a copy.
+  const size = FETCH_REPLY_HEADER_BYTES + o.bytes;
+  if (!replyNow(Op.FETCH, size, fill(o.records))) reply(Op.FETCH, size, fill([Buffer.concat(o.records)]));
 }
 
 function settle<T>(value: MaybePromise<T>, then: (v: T) => void): void {
@@ -290,7 +294,8 @@ parentPort!.on('message', (req: ControlRequest) => {
     case 'open':
       keys.set(req.handle, req.key);
       handles.set(req.key, req.handle);
-      return done(shard.openPartition(req.key, req.dir, req.config as LogConfig, req.hints as RecoveryHints | undefined));
+      // Every read is copied into the outbound ring before the next append, so tail-cache chunks can be reused.
+      return done(shard.openPartition(req.key, req.dir, { ...(req.config as LogConfig), tailCacheReuse: true }, req.hints as RecoveryHints | undefined));
     case 'delete': {
       const key = keys.get(req.handle);
       keys.delete(req.handle);
@@ -300,7 +305,7 @@ parentPort!.on('message', (req: ControlRequest) => {
     }
     case 'config': {
       const key = keys.get(req.handle);
-      if (key !== undefined) shard.updatePartitionConfig(key, req.config as LogConfig);
+      if (key !== undefined) shard.updatePartitionConfig(key, { ...(req.config as LogConfig), tailCacheReuse: true });
       return done(undefined);
     }
     case 'retention':

@@ -35,6 +35,12 @@ export interface LogConfig {
   /** Bytes of the most recent batches kept in memory for tailing consumers; 0 = off. Default 8 MiB. */
   readonly tailCacheBytes?: number;
   /**
+   * Readers copy what read() returns before the next append (worker shards
+   * copy it into their outbound ring), so the tail cache may write its
+   * chunks again (TailCache reuseChunks). Not a topic config.
+   */
+  readonly tailCacheReuse?: boolean;
+  /**
    * producer.id.expiration.ms (a broker config in Kafka): an idempotent
    * producer's state is dropped once its newest batch is this old. Default 1 day.
    */

@@ -146,7 +146,7 @@ export class PartitionLog implements Log {
 
   private constructor(readonly dir: string, config: LogConfig) {
     this.config = config;
-    this.cache = new TailCache(config.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES);
+    this.cache = new TailCache(config.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES, config.tailCacheReuse === true);
     this.log = logger.child({ component: 'storage', dir });
   }
 

@@ -10,9 +10,13 @@
  * cache rather than leave a gap.
  *
  * Memory: appends are copied (one memcpy per append, all its batches at once)
- * into 64 KiB–1 MiB chunks that are never reused, so a view handed to a
- * reader stays valid however long the socket write takes; evicted chunks are
- * left to the GC. Held memory ≈ limit + one chunk.
+ * into 64 KiB–1 MiB chunks. By default a chunk is never reused, so a view
+ * handed to a reader stays valid however long the socket write takes, and
+ * evicted chunks are left to the GC. With `reuseChunks` (worker shards, which
+ * copy every read into their outbound ring before the next append) a chunk
+ * whose batches are all evicted is written again: fresh chunks cost page
+ * faults on first touch and, at hundreds of MB/s, steady mark-compacts
+ * driven by external memory. Held memory ≈ limit + three chunks.
  */
 import type { AppendedBatch } from './segment.js';
 
@@ -30,8 +34,11 @@ export class TailCache {
   private chunk: Buffer | null = null;
   private chunkUsed = 0;
   private chunkSize: number;
+  /** reuseChunks only: cached batches per chunk, and chunks with none left, ready to be written again. */
+  private readonly live = new Map<ArrayBufferLike, { chunk: Buffer; batches: number }>();
+  private readonly spare: Buffer[] = [];
 
-  constructor(private limitBytes: number) {
+  constructor(private limitBytes: number, private readonly reuseChunks = false) {
     this.chunkSize = TailCache.chunkSizeFor(limitBytes);
   }
 
@@ -68,13 +75,11 @@ export class TailCache {
       dst = Buffer.allocUnsafeSlow(n);
       at = 0;
     } else {
-      if (!this.chunk || this.chunkUsed + n > this.chunk.length) {
-        this.chunk = Buffer.allocUnsafeSlow(this.chunkSize);
-        this.chunkUsed = 0;
-      }
-      dst = this.chunk;
+      if (!this.chunk || this.chunkUsed + n > this.chunk.length) this.newChunk();
+      dst = this.chunk!;
       at = this.chunkUsed;
       this.chunkUsed += n;
+      if (this.reuseChunks) this.live.get(dst.buffer)!.batches += batches.length;
     }
     src.copy(dst, at, 0, n);
     let offset = firstOffset;
@@ -89,12 +94,35 @@ export class TailCache {
     this.evict();
   }
 
+  private newChunk(): void {
+    const old = this.chunk;
+    if (old && this.live.get(old.buffer)?.batches === 0) this.release(old);
+    let next = this.spare.pop();
+    while (next && next.length !== this.chunkSize) next = this.spare.pop(); // the limit changed
+    this.chunk = next ?? Buffer.allocUnsafeSlow(this.chunkSize);
+    this.chunkUsed = 0;
+    if (this.reuseChunks) this.live.set(this.chunk.buffer, { chunk: this.chunk, batches: 0 });
+  }
+
+  /** A chunk none of whose batches is cached any more. */
+  private release(chunk: Buffer): void {
+    this.live.delete(chunk.buffer);
+    if (this.spare.length < 2) this.spare.push(chunk);
+  }
+
+  /** Drops the oldest cached batch. */
+  private dropHead(): void {
+    const v = this.views[this.head]!;
+    this.bytes -= v.length;
+    this.views[this.head] = EMPTY;
+    this.head++;
+    if (!this.reuseChunks) return;
+    const e = this.live.get(v.buffer);
+    if (e && --e.batches === 0 && e.chunk !== this.chunk) this.release(e.chunk);
+  }
+
   private evict(): void {
-    while (this.bytes > this.limitBytes && this.head < this.bases.length) {
-      this.bytes -= this.views[this.head]!.length;
-      this.views[this.head] = EMPTY;
-      this.head++;
-    }
+    while (this.bytes > this.limitBytes && this.head < this.bases.length) this.dropHead();
     if (this.head === this.bases.length) this.reset();
     else if (this.head > 1024 && this.head * 2 > this.bases.length) this.compact();
   }
@@ -118,15 +146,12 @@ export class TailCache {
     this.reset();
     this.chunk = null;
     this.chunkUsed = 0;
+    this.live.clear();
   }
 
   /** Forget batches that end before `offset` (after DeleteRecords or retention). */
   dropBelow(offset: number): void {
-    while (this.head < this.bases.length && this.lasts[this.head]! < offset) {
-      this.bytes -= this.views[this.head]!.length;
-      this.views[this.head] = EMPTY;
-      this.head++;
-    }
+    while (this.head < this.bases.length && this.lasts[this.head]! < offset) this.dropHead();
     this.evict();
   }
 
