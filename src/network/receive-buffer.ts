@@ -21,7 +21,7 @@ import { Socket as NetSocket, type Server } from 'node:net';
 import { FrameTooLargeError } from './frame-decoder.js';
 
 /** Never offer the socket less than this much room for a read. */
-const MIN_READ_BYTES = 64 * 1024;
+const MIN_READ_BYTES = 16 * 1024;
 const SHRINK_AFTER_READS = 1024;
 
 export class ReceiveBuffer {
@@ -33,7 +33,7 @@ export class ReceiveBuffer {
   /** Reads since the last one that needed more than initialBytes (a grown buffer shrinks after SHRINK_AFTER_READS). */
   private smallReads = 0;
 
-  constructor(private readonly maxFrameBytes: number, private readonly initialBytes = 4 * MIN_READ_BYTES) {
+  constructor(private readonly maxFrameBytes: number, private readonly initialBytes = 64 * 1024) {
     this.buf = Buffer.allocUnsafeSlow(initialBytes);
   }
 

@@ -3,13 +3,17 @@
  *
  *   dispatcher                                   worker (shard-worker.ts)
  *   produce/fetch/… ─▶ inbound ring (WASM memory) ─▶ partitions (PartitionLog)
- *   resolve promise ◀─ outbound ring  ◀──────────── completions, DATA signals
- *   open/delete/…   ─▶ postMessage    ─▶ control
+ *   resolve promise ◀─ outbound ring  ◀──────────── completions, DATA / TAIL signals
+ *   open/delete/…   ─▶ postMessage (+ nudge) ─▶ control
  *
- * Produce bytes are copied once, from the request into the inbound ring.
+ * Produce bytes are copied once, from the request into the inbound ring (a
+ * request that must wait for ring space keeps its own copy, because the
+ * request bytes are a view of the connection's receive buffer).
  * Fetch replies are copied out of the outbound ring into one Buffer and the
  * ring space is freed at once, so a slow client socket can never hold ring
- * space that other partitions' completions need.
+ * space that other partitions' completions need. Fetches at the end of a
+ * watched partition are answered here by the TailMirror (tail-mirror.ts),
+ * which the shard feeds with TAIL messages.
  *
  * If the worker dies, pending requests fail with NOT_LEADER_OR_FOLLOWER (a
  * retriable error; clients refresh metadata and retry), a new worker is
