@@ -120,9 +120,15 @@ export class KafkaConnection {
     return this.pending.length;
   }
 
-  /** Resolves when the socket's write buffer has drained. */
+  /** Resolves when the socket's write buffer has drained (or the socket closed). */
   drained(): Promise<void> {
-    return this.socket.writableNeedDrain ? new Promise((r) => this.socket.once('drain', () => r())) : Promise.resolve();
+    if (!this.socket.writableNeedDrain || this.socket.destroyed) return Promise.resolve();
+    // A socket that closes instead never drains: settle on either.
+    return new Promise((r) => {
+      const done = (): void => { this.socket.off('drain', done); this.socket.off('close', done); r(); };
+      this.socket.once('drain', done);
+      this.socket.once('close', done);
+    });
   }
 
   close(): void {

@@ -22,23 +22,29 @@ test('a slow shard under a produce flood keeps RSS bounded and loses no request'
   try {
     const admin = await connect(child.port);
     await ensureTopic(admin, 'flood');
-    const records = Array.from({ length: 2000 }, (_, i) => ({ value: `record-${i}-${'x'.repeat(100)}` }));
-    const batch = buildBatch(records);
+    // Batches of different record counts, sent in turn: a queued request whose bytes were
+    // overwritten by the next one (the connection's receive buffer is reused) changes the total.
+    const batches = Array.from({ length: 7 }, (_, b) =>
+      buildBatch(Array.from({ length: 2000 + b }, (_, i) => ({ value: `record-${b}-${i}-${'x'.repeat(100)}` }))));
     const producers = await Promise.all(Array.from({ length: 6 }, () => connect(child.port)));
     let sentBatches = 0;
+    let sentBytes = 0;
+    let expected = 0;
     let maxRss = rssMiB(child.process.pid!);
     const sampler = setInterval(() => { maxRss = Math.max(maxRss, rssMiB(child.process.pid!)); }, 100);
     const floodUntil = Date.now() + 5000;
     await Promise.all(producers.map(async (c) => {
-      while (Date.now() < floodUntil) {
-        c.sendNoResponse('Produce', 7, { acks: 0, timeoutMs: 10_000, topicData: [{ name: 'flood', partitionData: [{ index: 0, records: batch }] }] });
+      for (let k = 0; Date.now() < floodUntil; k++) {
+        const b = k % batches.length;
+        c.sendNoResponse('Produce', 7, { acks: 0, timeoutMs: 10_000, topicData: [{ name: 'flood', partitionData: [{ index: 0, records: batches[b]! }] }] });
         sentBatches++;
+        sentBytes += batches[b]!.length;
+        expected += 2000 + b;
         await c.drained();
       }
     }));
-    const sentMiB = (sentBatches * batch.length) / (1 << 20);
+    const sentMiB = sentBytes / (1 << 20);
     // Wait for the backlog to drain: the high watermark must reach every record sent.
-    const expected = sentBatches * records.length;
     let hw = 0;
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
