@@ -9,8 +9,10 @@
  * the thread boundary. Produce batches are appended straight from the ring
  * view: the CRC-32C kernel checksums them where they lie (the inbound ring
  * is WASM memory), the segment write reads them from there, and the tail
- * cache takes its own copy. The worker never blocks: it waits with
- * Atomics.waitAsync.
+ * cache takes its own copy. Appends of partitions a consumer has read to the
+ * end of ("watched") are also pushed to the dispatcher's TailMirror (TAIL).
+ * How the worker waits for work is described at `loop` below: blocking
+ * slices while busy, Atomics.waitAsync when idle.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setCrc32c } from '../protocol/record-batch/crc.js';
