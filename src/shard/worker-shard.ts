@@ -11,7 +11,8 @@
  * request bytes are a view of the connection's receive buffer).
  * Fetch replies are copied out of the outbound ring into one Buffer and the
  * ring space is freed at once, so a slow client socket can never hold ring
- * space that other partitions' completions need. Fetches at the end of a
+ * space that other partitions' completions need (the ring is reclaimed in order;
+ * test/integration/engine/stuck-consumer.test.ts). Fetches at the end of a
  * watched partition are answered here by the TailMirror (tail-mirror.ts),
  * which the shard feeds with TAIL messages.
  *
