@@ -118,6 +118,7 @@ test('members running through a broker restart carry on without losing or replay
   await new Promise((r) => setTimeout(r, 300)); // let the last commit land
   const restartAt = Date.now();
   await restartBroker();
+  await committed(); // the coordinator has replayed its log (it answers COORDINATOR_LOAD_IN_PROGRESS until then)
   await produce('d', 1000);
   await waitFor('1000 messages consumed after the restart', () => new Set(values(members, 'd-')).size === 1000, 40_000);
   console.log(`  consuming again ${Date.now() - restartAt} ms after the restart began`);
