@@ -6,10 +6,11 @@
 import { compress, decompress, type CompressionType, type CompressOptions } from '../../../src/compression/codec.js';
 import type { KafkaConnection } from '../../../src/client/kafka-connection.js';
 import {
-  ATTRIBUTES_OFFSET, COMPRESSION_MASK, CRC_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD, RECORDS_OFFSET, batchSize, lastOffset,
+  ATTRIBUTES_OFFSET, COMPRESSION_MASK, CRC_OFFSET, LENGTH_OFFSET, LOG_OVERHEAD, RECORDS_OFFSET,
 } from '../../../src/protocol/record-batch/record-batch-header.js';
 import { batchCrc32c, buildBatch, decodeRecords, type DecodedRecord, type RecordInput } from '../../../src/protocol/record-batch/index.js';
 import { kcat } from '../../helpers/kcat.js';
+export { fetchRawBatches } from '../../helpers/produce.js';
 
 /** One record as every client can send and read it back: string key, Buffer value, string headers. */
 export interface TestRecord {
@@ -71,35 +72,6 @@ export function randomBytes(n: number, seed: number): Buffer {
 }
 
 // ------------------------------------------------------------- raw fetch ---
-
-/** Every whole batch of a partition from offset 0 to the high watermark, as stored (compressed ones stay compressed). */
-export async function fetchRawBatches(c: KafkaConnection, topic: string, partition = 0): Promise<Buffer[]> {
-  const out: Buffer[] = [];
-  let offset = 0;
-  for (;;) {
-    const res = await c.send('Fetch', 11, {
-      replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 16 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-      topics: [{ topic, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 8 << 20, logStartOffset: -1, currentLeaderEpoch: -1 }] }],
-      forgottenTopicsData: [], rackId: '',
-    });
-    const p = res.responses[0]!.partitions[0]!;
-    if (p.errorCode !== 0) throw new Error(`Fetch ${topic}/${partition} at ${offset}: error ${p.errorCode}`);
-    const buf = p.records ?? Buffer.alloc(0);
-    let progressed = false;
-    for (let pos = 0; pos + LOG_OVERHEAD <= buf.length;) {
-      const size = batchSize(buf, pos);
-      if (pos + size > buf.length) break; // partial batch at the end of the response
-      const last = lastOffset(buf, pos);
-      if (last >= offset) {
-        out.push(Buffer.from(buf.subarray(pos, pos + size)));
-        offset = last + 1;
-        progressed = true;
-      }
-      pos += size;
-    }
-    if (!progressed || offset >= p.highWatermark) return out;
-  }
-}
 
 export interface DecodedBatch {
   /** Attributes bits 0-2. */

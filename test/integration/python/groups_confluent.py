@@ -16,23 +16,16 @@ import json
 import sys
 import time
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+from group_producer import NumberedProducer
 
 bootstrap, topic, group, strategy = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 timeout_s = float(sys.argv[5]) if len(sys.argv) > 5 else 40.0
 deadline = time.time() + timeout_s
 result = {"client": "confluent-kafka", "strategy": strategy, "errors": [], "produced": 0}
 
-producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 2})
-produced = []
-
-
-def produce(count):
-    for _ in range(count):
-        i = len(produced)
-        producer.produce(topic, key=str(i), value="m-%d" % i)
-        produced.append("m-%d" % i)
-    producer.flush(10)
+numbered = NumberedProducer(bootstrap, topic)
+produce, produced = numbered.produce, numbered.produced
 
 
 class Member:

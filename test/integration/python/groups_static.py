@@ -12,23 +12,16 @@ import json
 import sys
 import time
 
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaException
+from group_producer import NumberedProducer
 
 bootstrap, topic, group = sys.argv[1], sys.argv[2], sys.argv[3]
 timeout_s = float(sys.argv[4]) if len(sys.argv) > 4 else 40.0
 deadline = time.time() + timeout_s
 result = {"client": "confluent-kafka", "errors": []}
 
-producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 2})
-produced = []
-
-
-def produce(count):
-    for _ in range(count):
-        i = len(produced)
-        producer.produce(topic, key=str(i), value="m-%d" % i)
-        produced.append("m-%d" % i)
-    producer.flush(10)
+numbered = NumberedProducer(bootstrap, topic)
+produce, produced = numbered.produce, numbered.produced
 
 
 class Member:
