@@ -29,14 +29,27 @@ export function fetchHandler(s: BrokerServices) {
       const deadline = Date.now() + req.maxWaitMs;
       for (;;) {
         const mark = s.purgatory.mark();
-        const { responses, bytes, error, keys } = await readAll(s, req, ctx.apiVersion >= 13);
+        // Records from worker shards are views of their fetch slots, leased until the response is written.
+        const leased: (() => void)[] = [];
+        let failed = false;
+        let read;
+        try {
+          read = await readAll(s, req, ctx.apiVersion >= 13, (release) => { if (failed) release(); else leased.push(release); });
+        } catch (err) {
+          failed = true; // reads still in flight release theirs as they land
+          for (const release of leased) release();
+          throw err;
+        }
+        const { responses, bytes, error, keys } = read;
         const remainingMs = deadline - Date.now();
         if (bytes >= Math.max(1, req.minBytes) || error || remainingMs <= 0 || keys.length === 0) {
           if (s.traffic && bytes > 0) {
             for (const t of responses) for (const p of t.partitions) if (p.records) s.traffic.fetched(t.name, p.records);
           }
+          for (const release of leased) ctx.defer(release);
           return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
         }
+        for (const release of leased) release(); // not enough yet: nothing of this read is sent
         await s.purgatory.wait(keys, remainingMs, mark);
       }
     },
@@ -52,7 +65,7 @@ export function fetchHandler(s: BrokerServices) {
  * data may exceed the budget (by one batch, KIP-74); later ones are trimmed
  * to whole batches that fit.
  */
-async function readAll(s: BrokerServices, req: FetchRequest, byTopicId: boolean) {
+async function readAll(s: BrokerServices, req: FetchRequest, byTopicId: boolean, lease: (release: () => void) => void) {
   const limit = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
   let error = false;
   const keys: PartitionKey[] = [];
@@ -80,7 +93,7 @@ async function readAll(s: BrokerServices, req: FetchRequest, byTopicId: boolean)
       const read: (typeof reads)[number] = { out, route, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes };
       const maxBytes = Math.min(limit - reserved, p.partitionMaxBytes);
       if (maxBytes > 0) {
-        read.result = route.shard.fetch({ key: route.key, fetchOffset: p.fetchOffset, maxBytes, minOneBatch: true });
+        read.result = route.shard.fetch({ key: route.key, fetchOffset: p.fetchOffset, maxBytes, minOneBatch: true, lease });
         reserved += maxBytes;
       }
       reads.push(read);
@@ -92,7 +105,7 @@ async function readAll(s: BrokerServices, req: FetchRequest, byTopicId: boolean)
     const budget = limit - bytes;
     if (!r.result) {
       if (budget <= 0) continue;
-      r.result = r.route.shard.fetch({ key: r.route.key, fetchOffset: r.fetchOffset, maxBytes: Math.min(budget, r.partitionMaxBytes), minOneBatch: bytes === 0 });
+      r.result = r.route.shard.fetch({ key: r.route.key, fetchOffset: r.fetchOffset, maxBytes: Math.min(budget, r.partitionMaxBytes), minOneBatch: bytes === 0, lease });
     }
     const o = await r.result;
     const kept = bytes === 0 ? o : takeWhole(o, budget);

@@ -13,6 +13,12 @@ export interface RequestContext {
   readonly remoteAddress: string;
   /** Closes this client's connection after pending responses (Kafka does this on a failed acks=0 produce). */
   closeConnection(reason: string): void;
+  /**
+   * Runs `fn` once this request's response has been written to the socket
+   * (or the request failed, or the connection closed): for memory the
+   * response refers to without a copy (fetch replies in a shard's slots).
+   */
+  defer(fn: () => void): void;
 }
 
 export type HandlerResult<Res> = Init<Res> | typeof NO_RESPONSE;

@@ -165,6 +165,10 @@ export class BrokerMetrics implements RequestObserver, TrafficObserver {
         }
       },
     });
+    const slotsInUse = new Gauge({
+      name: 'millrace_shard_fetch_slots_in_use', help: 'Fetch replies whose shared-memory slot waits for its socket write to complete', labelNames: ['shard'], registers: [r],
+      collect() { slotsInUse.reset(); for (const s of self.shardStats) if (s.queue) slotsInUse.set({ shard: s.shard }, s.queue.fetchSlotsInUse); },
+    });
     const ringCapacity = new Gauge({
       name: 'millrace_shard_ring_capacity_bytes', help: 'Capacity of a shard ring', labelNames: ['shard', 'ring'], registers: [r],
       collect() {

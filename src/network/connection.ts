@@ -29,6 +29,17 @@ const HEADER_COPY_BYTES = 64;
 interface Slot {
   done: boolean;
   frame: Buffer[] | null;
+  /** RequestContext.defer work: run once the response is written, or the request or connection ends without it. */
+  deferred: (() => void)[] | null;
+  /** The deferred work ran: anything deferred later runs at once. */
+  finished: boolean;
+}
+
+function runDeferred(slot: Slot): void {
+  slot.finished = true;
+  const fns = slot.deferred;
+  slot.deferred = null;
+  if (fns) for (const fn of fns) fn();
 }
 
 export interface ConnectionLimits {
@@ -80,7 +91,7 @@ export class Connection implements ConnectionHooks {
     socket.on('error', (err) => this.log.debug({ conn: this.remoteAddress, err: err.message }, 'socket error'));
     socket.on('close', () => {
       this.closing = true;
-      this.inFlight.length = 0;
+      for (const slot of this.inFlight.splice(0)) runDeferred(slot);
       this.onClosed(this);
     });
   }
@@ -103,11 +114,16 @@ export class Connection implements ConnectionHooks {
     if (this.closing) return;
     // The view is read into again once this returns; only Produce is consumed synchronously.
     const body = view.length >= 2 && view.readInt16BE(0) === Apis.Produce.apiKey ? view : Buffer.from(view);
-    const slot: Slot = { done: false, frame: null };
+    const slot: Slot = { done: false, frame: null, deferred: null, finished: false };
+    const defer = (fn: () => void): void => {
+      if (slot.finished) fn();
+      else (slot.deferred ??= []).push(fn);
+    };
     let result;
     try {
-      result = this.dispatcher.dispatch(body, this);
+      result = this.dispatcher.dispatch(body, this, defer);
     } catch (err) {
+      runDeferred(slot);
       this.reject(err, body);
       return;
     }
@@ -120,7 +136,7 @@ export class Connection implements ConnectionHooks {
       const header = body === view ? Buffer.from(view.subarray(0, HEADER_COPY_BYTES)) : body;
       result.then(
         (frame) => this.complete(slot, frame),
-        (err: unknown) => this.reject(err, header),
+        (err: unknown) => { runDeferred(slot); this.reject(err, header); },
       );
       if (this.inFlight.length >= this.limits.maxInFlightRequests) this.pause();
     } else this.complete(slot, result);
@@ -129,7 +145,8 @@ export class Connection implements ConnectionHooks {
   private complete(slot: Slot, frame: Buffer[] | null): void {
     slot.done = true;
     slot.frame = frame;
-    this.flush();
+    if (this.closing) runDeferred(slot);
+    else this.flush();
   }
 
   /** Writes every completed response at the head of the queue, in order. */
@@ -139,8 +156,16 @@ export class Connection implements ConnectionHooks {
     if (!head?.done) return;
     this.socket.cork();
     while (this.inFlight.length > 0 && this.inFlight[0]!.done) {
-      const { frame } = this.inFlight.shift()!;
-      if (frame) for (const part of frame) this.socket.write(part);
+      const slot = this.inFlight.shift()!;
+      const frame = slot.frame;
+      if (!frame || frame.length === 0 || !slot.deferred) {
+        if (frame) for (const part of frame) this.socket.write(part);
+        runDeferred(slot);
+        continue;
+      }
+      // Writes complete in order: the last part's callback (also called on error or destroy) means all are out.
+      for (let i = 0; i < frame.length - 1; i++) this.socket.write(frame[i]!);
+      this.socket.write(frame[frame.length - 1]!, () => runDeferred(slot));
     }
     this.socket.uncork();
     if (this.socket.writableLength > this.limits.maxPendingWriteBytes) this.pause();

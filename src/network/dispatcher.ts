@@ -41,7 +41,8 @@ export type DispatchResult = Buffer[] | null | Promise<Buffer[] | null>;
 export class Dispatcher {
   constructor(private readonly registry: HandlerRegistry, readonly observer: RequestObserver | null = null) {}
 
-  dispatch(body: Buffer, conn: ConnectionHooks): DispatchResult {
+  /** `defer` takes the request's deferred work (RequestContext.defer); the connection runs it. */
+  dispatch(body: Buffer, conn: ConnectionHooks, defer: (fn: () => void) => void): DispatchResult {
     if (body.length < 8) throw new RequestRejectedError(`request of ${body.length} bytes is shorter than a header`);
     const r = new Reader(body);
     const apiKey = body.readInt16BE(0);
@@ -62,6 +63,7 @@ export class Dispatcher {
       connectionId: conn.connectionId,
       remoteAddress: conn.remoteAddress,
       closeConnection: (reason) => conn.closeConnection(reason),
+      defer,
     };
     const encode = (result: HandlerResult<unknown>): Buffer[] | null => {
       if (result === NO_RESPONSE) return null;

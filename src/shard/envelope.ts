@@ -6,7 +6,8 @@
  *
  * Inbound (dispatcher → shard), little-endian:
  *   PRODUCE        reqId u32, handle u32, acks i32, pad u32, records…        (header 16 B)
- *   FETCH          reqId u32, handle u32, maxBytes i32, minOneBatch u32, fetchOffset f64
+ *   FETCH          reqId u32, handle u32, maxBytes i32, flags u32, fetchOffset f64
+ *                  flags: FETCH_MIN_ONE_BATCH, FETCH_SLOT_OK (the reply may use a FetchSlots slot)
  *   OFFSETS        reqId u32, handle u32
  *   OFFSET_FOR_TS  reqId u32, handle u32, timestamp f64
  *   DELETE_RECORDS reqId u32, handle u32, beforeOffset f64
@@ -14,7 +15,8 @@
  *
  * Outbound (shard → dispatcher):
  *   PRODUCE        reqId u32, errorCode i32, baseOffset f64, logAppendTimeMs f64, logStartOffset f64
- *   FETCH          reqId u32, errorCode i32, highWatermark f64, logStartOffset f64, bytes u32, watching u32, records…  (header 32 B)
+ *   FETCH          reqId u32, errorCode i32, highWatermark f64, logStartOffset f64, bytes u32, watching u32, slot i32, pad u32,
+ *                  records… (header 40 B; no records here when slot ≥ 0: they are in that FetchSlots slot)
  *                  watching = 1: the shard pushes this partition's appends as TAIL from now on
  *   OFFSETS        reqId u32, found u32, logStartOffset f64, highWatermark f64, sizeBytes f64
  *   OFFSET_FOR_TS  reqId u32, found u32, offset f64, timestamp f64
@@ -41,7 +43,9 @@ export const Op = {
 } as const;
 
 export const PRODUCE_HEADER_BYTES = 16;
-export const FETCH_REPLY_HEADER_BYTES = 32;
+export const FETCH_REPLY_HEADER_BYTES = 40;
+export const FETCH_MIN_ONE_BATCH = 1;
+export const FETCH_SLOT_OK = 2;
 export const TAIL_HEADER_BYTES = 32;
 /** Appends larger than this are announced in a TAIL without their bytes. */
 export const MAX_TAIL_PUSH_BYTES = 1024 * 1024;

@@ -23,7 +23,10 @@ import type { LogConfig } from '../storage/log-config.js';
 import type { RecoveryHints } from '../storage/partition-log.js';
 import { InlineShard } from './inline-shard.js';
 import { ShardRing } from './ring.js';
-import { FETCH_REPLY_HEADER_BYTES, MAX_TAIL_PUSH_BYTES, Op, PRODUCE_HEADER_BYTES, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest } from './envelope.js';
+import {
+  FETCH_MIN_ONE_BATCH, FETCH_REPLY_HEADER_BYTES, FETCH_SLOT_OK, MAX_TAIL_PUSH_BYTES, Op, PRODUCE_HEADER_BYTES, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest,
+} from './envelope.js';
+import { FetchSlots } from './fetch-slots.js';
 import type { FetchOutcome, MaybePromise, PartitionOffsets, ProduceOutcome } from './shard.js';
 
 interface ShardWorkerData {
@@ -33,12 +36,16 @@ interface ShardWorkerData {
   inCapacity: number;
   outBuffer: SharedArrayBuffer;
   outCapacity: number;
+  slotBuffer: SharedArrayBuffer;
+  slotCount: number;
+  slotBytes: number;
 }
 
 const data = workerData as ShardWorkerData;
 const log = logger.child({ shard: data.shardId, thread: 'worker' });
 const inRing = new ShardRing(data.inMemory.buffer as unknown as SharedArrayBuffer, data.inBase, data.inCapacity);
 const outRing = new ShardRing(data.outBuffer, 0, data.outCapacity);
+const slots = new FetchSlots(data.slotBuffer, data.slotCount, data.slotBytes);
 const shard = new InlineShard(data.shardId);
 const keys = new Map<number, string>();
 const handles = new Map<string, number>();
@@ -119,9 +126,18 @@ function pushTail(handle: number, baseOffset: number, end: PartitionOffsets, rec
 
 const EMPTY = Buffer.alloc(0);
 
-function replyFetch(reqId: number, o: FetchOutcome, watching = false): void {
+/**
+ * A fetch reply: the records go into a free fetch slot when the dispatcher
+ * allows it (slotOk) and they fit, else into the ring after the header.
+ */
+function replyFetch(reqId: number, o: FetchOutcome, watching = false, slotOk = false): void {
   const bytes = o.bytes;
-  if (FETCH_REPLY_HEADER_BYTES + bytes > outRing.maxPayload) {
+  const slot = slotOk && bytes > 0 && bytes <= slots.slotBytes ? slots.acquire() : -1;
+  if (slot >= 0) {
+    let p = slots.offsetOf(slot);
+    for (const r of o.records) { slots.bytes.set(r, p); p += r.length; }
+    o = { ...o, records: [] };
+  } else if (FETCH_REPLY_HEADER_BYTES + bytes > outRing.maxPayload) {
     // Larger than the ring can carry in one message: answer with one batch less (KIP-74 keeps ≥ 1).
     o = { ...o, records: o.records.slice(0, 1), bytes: o.records[0]?.length ?? 0 };
   }
@@ -132,12 +148,13 @@ function replyFetch(reqId: number, o: FetchOutcome, watching = false): void {
     v.setFloat64(at + 16, o.logStartOffset, true);
     v.setUint32(at + 24, o.bytes, true);
     v.setUint32(at + 28, watching ? 1 : 0, true);
+    v.setInt32(at + 32, slot, true);
     let p = at + FETCH_REPLY_HEADER_BYTES;
     for (const r of records) { outRing.bytes.set(r, p); p += r.length; }
   };
   // The records may be views of tail-cache chunks that later appends write again (tailCacheReuse):
   // a reply that has to wait for ring space keeps a copy.
-  const size = FETCH_REPLY_HEADER_BYTES + o.bytes;
+  const size = FETCH_REPLY_HEADER_BYTES + (slot >= 0 ? 0 : o.bytes);
   if (!replyNow(Op.FETCH, size, fill(o.records))) reply(Op.FETCH, size, fill([Buffer.concat(o.records)]));
 }
 
@@ -174,11 +191,11 @@ function handle(op: number, at: number, length: number): void {
     }
     case Op.FETCH: {
       const maxBytes = iv.getInt32(at + 8, true);
-      const minOneBatch = iv.getUint32(at + 12, true) === 1;
+      const flags = iv.getUint32(at + 12, true);
       const fetchOffset = iv.getFloat64(at + 16, true);
-      const o = shard.fetch({ key, fetchOffset, maxBytes: Math.min(maxBytes, outRing.maxPayload - FETCH_REPLY_HEADER_BYTES), minOneBatch });
+      const o = shard.fetch({ key, fetchOffset, maxBytes: Math.min(maxBytes, outRing.maxPayload - FETCH_REPLY_HEADER_BYTES), minOneBatch: (flags & FETCH_MIN_ONE_BATCH) !== 0 });
       if (o.errorCode === ErrorCode.NONE && o.bytes === 0 && fetchOffset === o.highWatermark) watched.add(h);
-      replyFetch(reqId, o, watched.has(h));
+      replyFetch(reqId, o, watched.has(h), (flags & FETCH_SLOT_OK) !== 0);
       return;
     }
     case Op.OFFSETS: {

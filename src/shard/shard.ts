@@ -43,6 +43,12 @@ export interface FetchOp {
   maxBytes: number;
   /** Return at least one whole batch even if it exceeds maxBytes (KIP-74). */
   minOneBatch: boolean;
+  /**
+   * If given, the records may be a view of shard memory (a worker's fetch
+   * slot) rather than a copy. It stays valid until the function passed to
+   * `lease` is called, which the caller must do once done with the records.
+   */
+  lease?: (release: () => void) => void;
 }
 
 export interface FetchOutcome {
@@ -93,6 +99,8 @@ export interface ShardQueueStats {
   inboundUsedBytes: number;
   inboundCapacityBytes: number;
   outboundUsedBytes: number;
+  /** Fetch replies whose slot the dispatcher still holds (their socket write is not done). */
+  fetchSlotsInUse: number;
   outboundCapacityBytes: number;
   restarts: number;
 }

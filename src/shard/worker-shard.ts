@@ -29,7 +29,10 @@ import { ErrorCode } from '../common/error-codes.js';
 import { logger } from '../common/logger.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { RecoveryHints } from '../storage/partition-log.js';
-import { FETCH_REPLY_HEADER_BYTES, Op, PRODUCE_HEADER_BYTES, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest } from './envelope.js';
+import {
+  FETCH_MIN_ONE_BATCH, FETCH_REPLY_HEADER_BYTES, FETCH_SLOT_OK, Op, PRODUCE_HEADER_BYTES, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest,
+} from './envelope.js';
+import { FetchSlots } from './fetch-slots.js';
 import { ShardRing } from './ring.js';
 import { TailMirror } from './tail-mirror.js';
 import type {
@@ -43,6 +46,9 @@ const IN_BASE = WASM_PAGE;
 export interface WorkerShardOptions {
   inboundBytes: number;
   outboundBytes: number;
+  /** Fetch replies up to fetchSlotBytes go into one of fetchSlots slots (FetchSlots). */
+  fetchSlots: number;
+  fetchSlotBytes: number;
   /** Pending (not yet in the ring) bytes above which the shard reports congestion. */
   maxOverflowBytes: number;
 }
@@ -50,6 +56,8 @@ export interface WorkerShardOptions {
 export const DEFAULT_WORKER_SHARD_OPTIONS: WorkerShardOptions = {
   inboundBytes: 32 * 1024 * 1024,
   outboundBytes: 32 * 1024 * 1024,
+  fetchSlots: 16,
+  fetchSlotBytes: 1024 * 1024,
   maxOverflowBytes: 64 * 1024 * 1024,
 };
 
@@ -59,6 +67,8 @@ interface Pending {
   op: number;
   handle: number;
   resolve: (value: never) => void;
+  /** FETCH: the caller takes records that are views of a fetch slot (FetchOp.lease). */
+  lease?: (release: () => void) => void;
 }
 
 interface Queued {
@@ -77,6 +87,7 @@ export class WorkerShard implements Shard {
   private worker!: Worker;
   private inRing!: ShardRing;
   private outRing!: ShardRing;
+  private slots!: FetchSlots;
   private readonly pending = new Map<number, Pending>();
   private readonly control = new Map<number, { resolve: (value: unknown) => void; reject: (e: Error) => void }>();
   private readonly partitions = new Map<PartitionKey, PartitionEntry>();
@@ -106,8 +117,14 @@ export class WorkerShard implements Shard {
     const outBuffer = new SharedArrayBuffer(ShardRing.bytesFor(this.options.outboundBytes));
     this.inRing = new ShardRing(inMemory.buffer as unknown as SharedArrayBuffer, IN_BASE, this.options.inboundBytes);
     this.outRing = new ShardRing(outBuffer, 0, this.options.outboundBytes);
+    const { fetchSlots: slotCount, fetchSlotBytes: slotBytes } = this.options;
+    const slotBuffer = new SharedArrayBuffer(FetchSlots.bytesFor(slotCount, slotBytes));
+    this.slots = new FetchSlots(slotBuffer, slotCount, slotBytes);
     this.worker = new Worker(new URL('./shard-worker.js', import.meta.url), {
-      workerData: { shardId: this.id, inMemory, inBase: IN_BASE, inCapacity: this.options.inboundBytes, outBuffer, outCapacity: this.options.outboundBytes },
+      workerData: {
+        shardId: this.id, inMemory, inBase: IN_BASE, inCapacity: this.options.inboundBytes, outBuffer, outCapacity: this.options.outboundBytes,
+        slotBuffer, slotCount, slotBytes,
+      },
       name: `millrace-shard-${this.id}`,
     });
     this.worker.on('message', (m: ControlReply) => {
@@ -161,7 +178,7 @@ export class WorkerShard implements Shard {
         const bytes = v.getUint32(at + 24, true);
         if (v.getUint32(at + 28, true) === 1) this.mirror.watch(p.handle, v.getFloat64(at + 8, true), v.getFloat64(at + 16, true), Date.now());
         else this.mirror.forget(p.handle);
-        const records = bytes > 0 ? [Buffer.from(ring.bytes.subarray(at + FETCH_REPLY_HEADER_BYTES, at + FETCH_REPLY_HEADER_BYTES + bytes))] : [];
+        const records = bytes === 0 ? [] : [this.fetchedRecords(v.getInt32(at + 32, true), bytes, ring, at, p)];
         return resolve({ errorCode: v.getInt32(at + 4, true) as ErrorCode, highWatermark: v.getFloat64(at + 8, true), logStartOffset: v.getFloat64(at + 16, true), bytes, records } satisfies FetchOutcome);
       }
       case Op.OFFSETS:
@@ -177,6 +194,25 @@ export class WorkerShard implements Shard {
     void length;
   }
 
+  /**
+   * The records of a fetch reply: a view of its fetch slot, leased to the
+   * caller (freed when the response has been written), or a copy of the
+   * bytes that follow the header in the ring.
+   */
+  private fetchedRecords(slot: number, bytes: number, ring: ShardRing, at: number, p: Pending): Buffer {
+    if (slot < 0) return Buffer.from(ring.bytes.subarray(at + FETCH_REPLY_HEADER_BYTES, at + FETCH_REPLY_HEADER_BYTES + bytes));
+    const slots = this.slots;
+    const offset = slots.offsetOf(slot);
+    if (!p.lease) { // not asked for; kept safe anyway
+      const copy = Buffer.from(slots.bytes.subarray(offset, offset + bytes));
+      slots.release(slot);
+      return copy;
+    }
+    let released = false;
+    p.lease(() => { if (!released) { released = true; slots.release(slot); } });
+    return Buffer.from(slots.buffer, offset, bytes);
+  }
+
   /** A watched partition's append: into the mirror, or tell the shard to stop pushing. */
   private receiveTail(ring: ShardRing, handle: number, at: number): void {
     const v = ring.view;
@@ -189,9 +225,9 @@ export class WorkerShard implements Shard {
   // ----------------------------------------------------------------- requests
 
   /** `keep` makes a fill that does not depend on the caller's memory, for a request that has to wait in the overflow queue. */
-  private request<T>(op: number, handle: number, size: number, fill: Queued['fill'], keep?: () => Queued['fill']): Promise<T> {
+  private request<T>(op: number, handle: number, size: number, fill: Queued['fill'], keep?: () => Queued['fill'], lease?: Pending['lease']): Promise<T> {
     const reqId = this.nextReqId++ >>> 0;
-    const promise = new Promise<T>((resolve) => this.pending.set(reqId, { op, handle, resolve: resolve as (v: never) => void }));
+    const promise = new Promise<T>((resolve) => this.pending.set(reqId, { op, handle, resolve: resolve as (v: never) => void, lease }));
     const withIds = (f: Queued['fill']): Queued['fill'] => (at, view, bytes) => {
       view.setUint32(at, reqId, true);
       view.setUint32(at + 4, handle, true);
@@ -262,9 +298,9 @@ export class WorkerShard implements Shard {
     if (mirrored) return mirrored;
     return this.request<FetchOutcome>(Op.FETCH, handle, 24, (at, v) => {
       v.setInt32(at + 8, Math.min(op.maxBytes, 0x7fffffff), true);
-      v.setUint32(at + 12, op.minOneBatch ? 1 : 0, true);
+      v.setUint32(at + 12, (op.minOneBatch ? FETCH_MIN_ONE_BATCH : 0) | (op.lease ? FETCH_SLOT_OK : 0), true);
       v.setFloat64(at + 16, op.fetchOffset, true);
-    });
+    }, undefined, op.lease);
   }
 
   offsets(key: PartitionKey): Promise<PartitionOffsets | null> | null {
@@ -351,6 +387,7 @@ export class WorkerShard implements Shard {
       overflowRequests: this.overflow.length, overflowBytes: this.overflowBytes,
       inboundUsedBytes: this.inRing.usedBytes, inboundCapacityBytes: this.inRing.capacity,
       outboundUsedBytes: this.outRing.usedBytes, outboundCapacityBytes: this.outRing.capacity,
+      fetchSlotsInUse: this.slots.inUse,
       restarts: this.restarts,
     };
   }

@@ -1,9 +1,10 @@
 /**
  * A client that stops reading its fetch responses must not stall the shard
- * for anyone else. This is why the dispatcher copies fetch replies out of the
- * shard's outbound ring instead of writing views of it to the socket: the ring
- * is reclaimed in order, so one reply held by a stuck socket would block every
- * completion behind it once the ring wraps (worker-shard.ts).
+ * for anyone else. Fetch replies are written to the socket as views of
+ * shared-memory fetch slots, freed when the write completes: a stuck client
+ * holds only its own slots, never ring space (the ring is reclaimed in
+ * order, so a reply held there would block every completion behind it), and
+ * once the slots are taken replies go through the ring, copied out at once.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -26,6 +27,10 @@ test('a client that never reads its fetch responses does not stall other clients
       const r = await produce(c, 'big', 0, Array.from({ length: 256 }, (_, i) => ({ value: `${b}-${i}-${value}` })), { acks: 1 });
       assert.is(r.errorCode, 0);
     }
+    // A client that reads: every slot is free again once its responses are written.
+    for (let i = 0; i < 5; i++) assert.ok((await fetchOnce(c, 'big', 0, i * 2000, { partitionMaxBytes: 1 << 20 })).records!.length > 500_000);
+    await sleep(100);
+    assert.is(shard.queueStats().fetchSlotsInUse, 0, 'slots are freed when the socket write completes');
     // The stuck client: 40 pipelined fetches of 1 MiB each from the start, and it never reads.
     const stuck = tcpConnect(tb.broker.port, '127.0.0.1');
     await new Promise<void>((r) => stuck.once('connect', () => r()));
@@ -37,7 +42,9 @@ test('a client that never reads its fetch responses does not stall other clients
       }, i + 1));
     }
     await sleep(1500);
-    assert.is(shard.queueStats().outboundUsedBytes, 0, 'the stuck client holds no ring space');
+    const stuckStats = shard.queueStats();
+    assert.is(stuckStats.outboundUsedBytes, 0, 'the stuck client holds no ring space');
+    assert.ok(stuckStats.fetchSlotsInUse > 0, 'its replies wait in fetch slots (zero-copy)');
 
     // Everyone else still gets served by the same shard: produce and read back another topic.
     const other = await openConnection(tb.broker.port);
@@ -49,7 +56,11 @@ test('a client that never reads its fetch responses does not stall other clients
     const big = await within(fetchOnce(other, 'big', 0, 256 * 10, { partitionMaxBytes: 300_000 }), 5000, 'fetch big');
     assert.ok(decodeBatches(big.records)[0]!.value!.startsWith('10-0-'));
 
+    // Closing the stuck connection frees its slots.
     stuck.destroy();
+    const deadline = Date.now() + 5000;
+    while (shard.queueStats().fetchSlotsInUse > 0 && Date.now() < deadline) await sleep(50);
+    assert.is(shard.queueStats().fetchSlotsInUse, 0, 'no slot is left behind once the stuck client is gone');
     c.close();
     other.close();
   } finally {
