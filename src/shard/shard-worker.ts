@@ -2,6 +2,7 @@
  * Entry point of a shard worker thread (shard only).
  *
  *   inbound ring ──▶ drain(): decode op, run it on the local partitions ──▶ outbound ring
+ *                                                     (fetched batches ──▶ a fetch slot if allowed and free)
  *   postMessage  ──▶ control: open/delete partition, config, retention, close
  *
  * The partitions themselves are the same code as inline mode (InlineShard

@@ -4,14 +4,18 @@
  *   dispatcher                                   worker (shard-worker.ts)
  *   produce/fetch/… ─▶ inbound ring (WASM memory) ─▶ partitions (PartitionLog)
  *   resolve promise ◀─ outbound ring  ◀──────────── completions, DATA / TAIL signals
+ *   socket write    ◀─ fetch slots    ◀──────────── fetched batches (freed after the write)
  *   open/delete/…   ─▶ postMessage (+ nudge) ─▶ control
  *
  * Produce bytes are copied once, from the request into the inbound ring (a
  * request that must wait for ring space keeps its own copy, because the
  * request bytes are a view of the connection's receive buffer).
- * Fetch replies are copied out of the outbound ring into one Buffer and the
- * ring space is freed at once, so a slow client socket can never hold ring
- * space that other partitions' completions need (the ring is reclaimed in order;
+ * Fetch replies for the Fetch handler come in fetch slots (fetch-slots.ts):
+ * the records are a view of the slot, leased to the handler and freed when
+ * the response has been written. Other replies, and those that find no free
+ * slot, come in the outbound ring and are copied out at once, so a slow
+ * client socket can never hold ring space that other partitions'
+ * completions need (the ring is reclaimed in order;
  * test/integration/engine/stuck-consumer.test.ts). Fetches at the end of a
  * watched partition are answered here by the TailMirror (tail-mirror.ts),
  * which the shard feeds with TAIL messages.
