@@ -25,7 +25,8 @@ import type { RecoveryHints } from '../storage/partition-log.js';
 import { InlineShard } from './inline-shard.js';
 import { ShardRing } from './ring.js';
 import {
-  FETCH_MIN_ONE_BATCH, FETCH_REPLY_HEADER_BYTES, FETCH_SLOT_OK, MAX_TAIL_PUSH_BYTES, Op, PRODUCE_HEADER_BYTES, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest,
+  ALIGN_SLACK, FETCH_MIN_ONE_BATCH, FETCH_REPLY_HEADER_BYTES, FETCH_SLOT_OK, MAX_TAIL_PUSH_BYTES, Op, PRODUCE_HEADER_BYTES, skewFor, TAIL_HEADER_BYTES,
+  type ControlReply, type ControlRequest,
 } from './envelope.js';
 import { FetchSlots } from './fetch-slots.js';
 import type { FetchOutcome, MaybePromise, PartitionOffsets, ProduceOutcome } from './shard.js';
@@ -119,9 +120,11 @@ function pushTail(handle: number, baseOffset: number, end: PartitionOffsets, rec
     v.setFloat64(at + 8, baseOffset, true);
     v.setFloat64(at + 16, end.highWatermark, true);
     v.setFloat64(at + 24, end.logStartOffset, true);
-    outRing.bytes.set(src, at + TAIL_HEADER_BYTES);
+    const skew = skewFor(src, at + TAIL_HEADER_BYTES);
+    v.setUint32(at + 32, skew, true);
+    outRing.bytes.set(src, at + TAIL_HEADER_BYTES + skew);
   };
-  const size = TAIL_HEADER_BYTES + body.length;
+  const size = TAIL_HEADER_BYTES + ALIGN_SLACK + body.length;
   if (!replyNow(Op.TAIL, size, fill(body))) reply(Op.TAIL, size, fill(Buffer.from(body)));
 }
 
@@ -133,9 +136,12 @@ const EMPTY = Buffer.alloc(0);
  */
 function replyFetch(reqId: number, o: FetchOutcome, watching = false, slotOk = false): void {
   const bytes = o.bytes;
-  const slot = slotOk && bytes > 0 && bytes <= slots.slotBytes ? slots.acquire() : -1;
+  const slot = slotOk && bytes > 0 && bytes + ALIGN_SLACK <= slots.slotBytes ? slots.acquire() : -1;
+  let skew = 0;
   if (slot >= 0) {
-    let p = slots.offsetOf(slot);
+    // Co-aligned with the first (usually the only) run of batches.
+    skew = skewFor(o.records[0]!, slots.offsetOf(slot));
+    let p = slots.offsetOf(slot) + skew;
     for (const r of o.records) { slots.bytes.set(r, p); p += r.length; }
     o = { ...o, records: [] };
   } else if (FETCH_REPLY_HEADER_BYTES + bytes > outRing.maxPayload) {
@@ -150,6 +156,7 @@ function replyFetch(reqId: number, o: FetchOutcome, watching = false, slotOk = f
     v.setUint32(at + 24, o.bytes, true);
     v.setUint32(at + 28, watching ? 1 : 0, true);
     v.setInt32(at + 32, slot, true);
+    v.setUint32(at + 36, skew, true);
     let p = at + FETCH_REPLY_HEADER_BYTES;
     for (const r of records) { outRing.bytes.set(r, p); p += r.length; }
   };
@@ -180,7 +187,7 @@ function handle(op: number, at: number, length: number): void {
   switch (op) {
     case Op.PRODUCE: {
       const acks = iv.getInt32(at + 8, true);
-      const records = Buffer.from(inRing.buffer, at + PRODUCE_HEADER_BYTES, length - PRODUCE_HEADER_BYTES);
+      const records = Buffer.from(inRing.buffer, at + PRODUCE_HEADER_BYTES + iv.getUint32(at + 12, true), length - PRODUCE_HEADER_BYTES - ALIGN_SLACK);
       const before = watched.has(h) ? shard.offsets(key)?.highWatermark : undefined;
       // The append itself is synchronous; only an acks=-1 completion waits (for the flush).
       settle(shard.produce({ key, records, acks }), (o) => replyProduce(reqId, o));

@@ -34,7 +34,7 @@ import { logger } from '../common/logger.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { RecoveryHints } from '../storage/partition-log.js';
 import {
-  FETCH_MIN_ONE_BATCH, FETCH_REPLY_HEADER_BYTES, FETCH_SLOT_OK, Op, PRODUCE_HEADER_BYTES, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest,
+  ALIGN_SLACK, FETCH_MIN_ONE_BATCH, FETCH_REPLY_HEADER_BYTES, FETCH_SLOT_OK, Op, PRODUCE_HEADER_BYTES, skewFor, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest,
 } from './envelope.js';
 import { FetchSlots } from './fetch-slots.js';
 import { ShardRing } from './ring.js';
@@ -206,7 +206,7 @@ export class WorkerShard implements Shard {
   private fetchedRecords(slot: number, bytes: number, ring: ShardRing, at: number, p: Pending): Buffer {
     if (slot < 0) return Buffer.from(ring.bytes.subarray(at + FETCH_REPLY_HEADER_BYTES, at + FETCH_REPLY_HEADER_BYTES + bytes));
     const slots = this.slots;
-    const offset = slots.offsetOf(slot);
+    const offset = slots.offsetOf(slot) + ring.view.getUint32(at + 36, true);
     if (!p.lease) { // not asked for; kept safe anyway
       const copy = Buffer.from(slots.bytes.subarray(offset, offset + bytes));
       slots.release(slot);
@@ -221,7 +221,7 @@ export class WorkerShard implements Shard {
   private receiveTail(ring: ShardRing, handle: number, at: number): void {
     const v = ring.view;
     const bytes = v.getUint32(at + 4, true);
-    const records = bytes > 0 ? Buffer.from(ring.buffer, at + TAIL_HEADER_BYTES, bytes) : null;
+    const records = bytes > 0 ? Buffer.from(ring.buffer, at + TAIL_HEADER_BYTES + v.getUint32(at + 32, true), bytes) : null;
     const kept = this.mirror.push(handle, v.getFloat64(at + 8, true), v.getFloat64(at + 16, true), v.getFloat64(at + 24, true), records, Date.now());
     if (!kept) this.send(Op.UNWATCH, 8, (p, view) => view.setUint32(p + 4, handle, true));
   }
@@ -284,15 +284,18 @@ export class WorkerShard implements Shard {
   produce(op: ProduceOp): Promise<ProduceOutcome> | ProduceOutcome {
     const handle = this.handleOf(op.key);
     if (handle === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-    if (PRODUCE_HEADER_BYTES + op.records.length > this.inRing.maxPayload) {
+    const size = PRODUCE_HEADER_BYTES + ALIGN_SLACK + op.records.length;
+    if (size > this.inRing.maxPayload) {
       return { errorCode: ErrorCode.MESSAGE_TOO_LARGE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
     }
     const fill = (records: Buffer) => (at: number, v: DataView, bytes: Uint8Array): void => {
       v.setInt32(at + 8, op.acks, true);
-      bytes.set(records, at + PRODUCE_HEADER_BYTES);
+      const skew = skewFor(records, at + PRODUCE_HEADER_BYTES);
+      v.setUint32(at + 12, skew, true);
+      bytes.set(records, at + PRODUCE_HEADER_BYTES + skew);
     };
     // The batches are a view the caller reuses once this returns: a request that waits for ring space keeps a copy.
-    return this.request<ProduceOutcome>(Op.PRODUCE, handle, PRODUCE_HEADER_BYTES + op.records.length, fill(op.records), () => fill(Buffer.from(op.records)));
+    return this.request<ProduceOutcome>(Op.PRODUCE, handle, size, fill(op.records), () => fill(Buffer.from(op.records)));
   }
 
   fetch(op: FetchOp): Promise<FetchOutcome> | FetchOutcome {

@@ -76,16 +76,18 @@ export class TailCache {
   append(src: Buffer, batches: readonly AppendedBatch[], firstOffset: number): void {
     const n = src.length;
     if (n > this.limitBytes) { this.clear(); return; }
+    // The copy is placed co-aligned with `src` (mod 8): from shared memory (a shard's ring) V8
+    // copies byte by byte otherwise, ~7x slower.
     let dst: Buffer;
     let at: number;
-    if (n > this.chunkSize) {
-      dst = Buffer.allocUnsafeSlow(n);
-      at = 0;
+    if (n + 7 > this.chunkSize) {
+      dst = Buffer.allocUnsafeSlow(n + 7);
+      at = (src.byteOffset - dst.byteOffset) & 7;
     } else {
-      if (!this.chunk || this.chunkUsed + n > this.chunk.length) this.newChunk();
+      if (!this.chunk || this.chunkUsed + 7 + n > this.chunk.length) this.newChunk();
       dst = this.chunk!;
-      at = this.chunkUsed;
-      this.chunkUsed += n;
+      at = this.chunkUsed + ((src.byteOffset - dst.byteOffset - this.chunkUsed) & 7);
+      this.chunkUsed = at + n;
       if (this.reuseChunks) this.live.get(dst.buffer)!.batches += batches.length;
     }
     src.copy(dst, at, 0, n);
