@@ -43,6 +43,18 @@ test('payloads are contiguous (never split at the end of the ring)', () => {
   }
 });
 
+test('a ring the consumer keeps up with reuses its first MiB (early wrap)', () => {
+  const capacity = 32 * 1024 * 1024;
+  const ring = new ShardRing(new SharedArrayBuffer(ShardRing.bytesFor(capacity)), 0, capacity);
+  const payload = Buffer.alloc(64 * 1024, 1);
+  let highest = 0;
+  for (let i = 0; i < 2000; i++) {
+    assert.ok(ring.tryWrite(1, payload));
+    if (i % 4 === 3) for (let k = 0; k < 4; k++) { const m = ring.peek()!; highest = Math.max(highest, m.offset + m.length); ring.release(m); }
+  }
+  assert.ok(highest < 2 * 1024 * 1024, `highest byte used ${highest}`);
+});
+
 test('rejects payloads larger than half the ring', () => {
   const ring = new ShardRing(new SharedArrayBuffer(ShardRing.bytesFor(1024)), 0, 1024);
   assert.throws(() => ring.reserve(600, 1), /exceeds/);
