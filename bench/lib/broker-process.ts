@@ -1,6 +1,6 @@
 /**
  * A Millrace broker as a child process, for the benchmark suite:
- * `node --single-threaded-gc dist/src/main.js start --host 127.0.0.1 --port 0 --data-dir <tmp>
+ * `node dist/src/main.js start --host 127.0.0.1 --port 0 --data-dir <tmp>
  * --shards N ...`, ready when it prints "ready on host:port". `stop()`
  * sends SIGTERM (the broker flushes and exits), waits, and removes the data
  * directory. Only 127.0.0.1.
@@ -40,8 +40,7 @@ export interface BrokerProcess {
 
 export function startBrokerProcess(o: BrokerProcessOptions = {}): Promise<BrokerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'millrace-bench-'));
-  // As `npm start` runs it (package.json): no V8 GC helper threads (README, "Garbage collection").
-  const args = ['--single-threaded-gc', ...(o.nodeArgs ?? []), MAIN_JS, 'start', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir];
+  const args = [...(o.nodeArgs ?? []), MAIN_JS, 'start', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir];
   if (o.shards !== undefined) args.push('--shards', String(o.shards));
   args.push(...(o.args ?? []));
   const child = track(spawn(process.execPath, args, {
