@@ -1,6 +1,7 @@
 import { ErrorCode } from '../common/error-codes.js';
 import { Apis, type ProduceResponse } from '../protocol/generated/index.js';
 import type { Init } from '../protocol/primitives/index.js';
+import { ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, COMPRESSION_MASK, Compression, LENGTH_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, MAGIC_V2 } from '../protocol/record-batch/record-batch-header.js';
 import type { ProduceOutcome } from '../shard/shard.js';
 import { DeadlineWheel } from '../common/deadline.js';
 import { countRecords } from '../metrics/broker-metrics.js';
@@ -50,10 +51,12 @@ export function produceHandler(s: BrokerServices) {
               else s.traffic?.produced(t.name, bytes, count);
             };
             const route = s.engine.route(t.name, p.index);
-            if (!validAcks) fill(errorOutcome(ErrorCode.INVALID_REQUIRED_ACKS));
-            else if (!route) fill(errorOutcome(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
-            else if (internal) fill(errorOutcome(ErrorCode.INVALID_TOPIC_EXCEPTION));
-            else if (!p.records || p.records.length === 0) fill(errorOutcome(ErrorCode.INVALID_RECORD));
+            const error = !validAcks ? ErrorCode.INVALID_REQUIRED_ACKS
+              : !route ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+              : internal ? ErrorCode.INVALID_TOPIC_EXCEPTION
+              : !p.records || p.records.length === 0 ? ErrorCode.INVALID_RECORD
+              : versionError(p.records, ctx.apiVersion);
+            if (error !== ErrorCode.NONE || !route || !p.records) fill(errorOutcome(error));
             else {
               const o = route.shard.produce({ key: route.key, records: p.records, acks });
               if (o instanceof Promise) pending.push(o.then(fill));
@@ -84,4 +87,21 @@ export function produceHandler(s: BrokerServices) {
 
 function errorOutcome(errorCode: ErrorCode): ProduceOutcome {
   return { errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+}
+
+/**
+ * What the request version forbids, as Kafka checks it: from v3 a partition
+ * carries exactly one batch (INVALID_RECORD), and zstd needs v7
+ * (UNSUPPORTED_COMPRESSION_TYPE). Everything else about the bytes is the
+ * shard's validator's job; a batch too short to tell passes here and fails there.
+ */
+function versionError(records: Buffer, apiVersion: number): ErrorCode {
+  if (records.length < ATTRIBUTES_OFFSET + 2) return ErrorCode.NONE;
+  const first = LOG_OVERHEAD + records.readInt32BE(LENGTH_OFFSET);
+  // A length below a batch header is a corrupt batch (CORRUPT_MESSAGE, from the validator), not a second one.
+  if (apiVersion >= 3 && first >= BATCH_HEADER_SIZE && first < records.length) return ErrorCode.INVALID_RECORD;
+  if (apiVersion < 7 && records[MAGIC_OFFSET] === MAGIC_V2 && (records.readInt16BE(ATTRIBUTES_OFFSET) & COMPRESSION_MASK) === Compression.ZSTD) {
+    return ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
+  }
+  return ErrorCode.NONE;
 }

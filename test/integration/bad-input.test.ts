@@ -9,8 +9,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KafkaConnection } from '../../src/client/kafka-connection.js';
 import { ErrorCode } from '../../src/common/error-codes.js';
-import { buildBatch } from '../../src/protocol/record-batch/index.js';
-import { MAGIC_OFFSET } from '../../src/protocol/record-batch/record-batch-header.js';
+import { batchCrc32c, buildBatch } from '../../src/protocol/record-batch/index.js';
+import { ATTRIBUTES_OFFSET, Compression, CRC_OFFSET, MAGIC_OFFSET } from '../../src/protocol/record-batch/record-batch-header.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { RawClient, encodeRequest, fetchAll, fetchOnce, frame, openConnection, produce, waitForTopics, within } from '../helpers/wire.js';
 
@@ -26,7 +26,7 @@ const acked: string[] = [];
 test.before(async () => {
   tb = await startTestBroker({ socketRequestMaxBytes: MAX_FRAME, maxMessageBytes: MAX_MESSAGE, numPartitions: 2 });
   bystander = await openConnection(tb.broker.port, 'bystander');
-  await waitForTopics(bystander, [CANARY, 'crc', 'magic', 'big']);
+  await waitForTopics(bystander, [CANARY, 'crc', 'magic', 'big', 'twobatches', 'zstdv5']);
   await healthy('start');
 });
 test.after(async () => {
@@ -268,10 +268,10 @@ test('trailing bytes after a complete frame are the next frame (a partial one wa
 
 // ---- bad batches: per-partition errors, the other partition succeeds ----
 
-async function produceTwo(topic: string, bad: Buffer, good: Buffer) {
+async function produceTwo(topic: string, bad: Buffer, good: Buffer, version = 7) {
   const c = await openConnection(tb.broker.port);
   try {
-    const res = await within(c.send('Produce', 7, {
+    const res = await within(c.send('Produce', version, {
       acks: -1, timeoutMs: 5000,
       topicData: [{ name: topic, partitionData: [{ index: 0, records: good }, { index: 1, records: bad }] }],
     }), 5000, 'produce');
@@ -316,6 +316,29 @@ test('magic != 2: v0/v1 batches get INVALID_RECORD, unknown magic CORRUPT_MESSAG
   assert.equal(r.read0.records.map((x) => x.value), ['good-1', 'good-2', 'good-3']);
   assert.is(r.read1.highWatermark, 0);
   await healthy('bad magic');
+});
+
+test('Produce v3+: two batches in one partition get INVALID_RECORD (v2 takes both); the other partition succeeds', async () => {
+  const two = Buffer.concat([buildBatch([{ value: 'first' }]), buildBatch([{ value: 'second' }])]);
+  let r = await produceTwo('twobatches', two, buildBatch([{ value: 'good-1' }]));
+  assert.is(r.p1.errorCode, ErrorCode.INVALID_RECORD);
+  assert.is(r.p0.errorCode, ErrorCode.NONE);
+  assert.is(r.read1.highWatermark, 0);
+  r = await produceTwo('twobatches', two, buildBatch([{ value: 'good-2' }]), 2);
+  assert.is(r.p1.errorCode, ErrorCode.NONE);
+  assert.equal(r.read1.records.map((x) => x.value), ['first', 'second']);
+  await healthy('two batches');
+});
+
+test('zstd below Produce v7 gets UNSUPPORTED_COMPRESSION_TYPE; the other partition succeeds', async () => {
+  const zstd = buildBatch([{ value: 'not really zstd' }]);
+  zstd.writeInt16BE(zstd.readInt16BE(ATTRIBUTES_OFFSET) | Compression.ZSTD, ATTRIBUTES_OFFSET);
+  zstd.writeUInt32BE(batchCrc32c(zstd, 0, zstd.length), CRC_OFFSET); // a valid batch but for the version
+  const r = await produceTwo('zstdv5', zstd, buildBatch([{ value: 'good' }]), 5);
+  assert.is(r.p1.errorCode, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
+  assert.is(r.p0.errorCode, ErrorCode.NONE);
+  assert.is(r.read1.highWatermark, 0);
+  await healthy('zstd below v7');
 });
 
 test('a batch over max.message.bytes gets MESSAGE_TOO_LARGE; the other partition succeeds', async () => {
