@@ -29,11 +29,9 @@
  * Control messages (open/delete partition, config, retention, stats, close) are
  * rare and go through postMessage instead.
  *
- * Skew: V8 copies to or from shared memory one byte at a time unless source
- * and destination addresses are equal mod 8 (4 vs 29 GB/s here; the ring copy
- * was ~40% of the dispatcher's CPU at full produce throughput). Messages that
- * carry record bytes reserve ALIGN_SLACK spare bytes and place the records
- * `skew` bytes in, so that the copy into shared memory is co-aligned.
+ * Skew: messages that carry record bytes reserve ALIGN_SLACK spare bytes and
+ * place the records `skew` bytes in, so that the copy into shared memory is
+ * co-aligned (src/common/co-aligned.ts).
  */
 export const Op = {
   PRODUCE: 1,
@@ -54,12 +52,6 @@ export const FETCH_REPLY_HEADER_BYTES = 40;
 export const FETCH_MIN_ONE_BATCH = 1;
 export const FETCH_SLOT_OK = 2;
 export const TAIL_HEADER_BYTES = 40;
-export const ALIGN_SLACK = 7;
-
-/** Bytes to leave at `dstOffset` (in an 8-aligned buffer) so that copying `src` there is co-aligned. */
-export function skewFor(src: Uint8Array, dstOffset: number): number {
-  return (src.byteOffset - dstOffset) & 7;
-}
 /** Appends larger than this are announced in a TAIL without their bytes. */
 export const MAX_TAIL_PUSH_BYTES = 1024 * 1024;
 

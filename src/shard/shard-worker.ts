@@ -25,9 +25,9 @@ import type { RecoveryHints } from '../storage/partition-log.js';
 import { InlineShard } from './inline-shard.js';
 import { ShardRing } from './ring.js';
 import {
-  ALIGN_SLACK, FETCH_MIN_ONE_BATCH, FETCH_REPLY_HEADER_BYTES, FETCH_SLOT_OK, MAX_TAIL_PUSH_BYTES, Op, PRODUCE_HEADER_BYTES, skewFor, TAIL_HEADER_BYTES,
-  type ControlReply, type ControlRequest,
+  FETCH_MIN_ONE_BATCH, FETCH_REPLY_HEADER_BYTES, FETCH_SLOT_OK, MAX_TAIL_PUSH_BYTES, Op, PRODUCE_HEADER_BYTES, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest,
 } from './envelope.js';
+import { ALIGN_SLACK, skewFor } from '../common/co-aligned.js';
 import { FetchSlots } from './fetch-slots.js';
 import type { FetchOutcome, MaybePromise, PartitionOffsets, ProduceOutcome } from './shard.js';
 

@@ -34,8 +34,9 @@ import { logger } from '../common/logger.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { RecoveryHints } from '../storage/partition-log.js';
 import {
-  ALIGN_SLACK, FETCH_MIN_ONE_BATCH, FETCH_REPLY_HEADER_BYTES, FETCH_SLOT_OK, Op, PRODUCE_HEADER_BYTES, skewFor, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest,
+  FETCH_MIN_ONE_BATCH, FETCH_REPLY_HEADER_BYTES, FETCH_SLOT_OK, Op, PRODUCE_HEADER_BYTES, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest,
 } from './envelope.js';
+import { ALIGN_SLACK, skewFor } from '../common/co-aligned.js';
 import { FetchSlots } from './fetch-slots.js';
 import { ShardRing } from './ring.js';
 import { TailMirror } from './tail-mirror.js';
