@@ -3,9 +3,11 @@
  *
  * Every producer and consumer owns a `Meter` (single thread, no locks). Each
  * second on the run clock (t0 + k s) it cuts an `IntervalSample`: the counts
- * and the latency histogram of records completed in that second, split into
- * records of the warm-up and records of the measured phase. Samples from
- * worker threads travel with their histograms encoded (`encodeSample`).
+ * and the latency buckets of records completed in that second, split into
+ * records of the warm-up and records of the measured phase. Samples are plain
+ * data (they cross from worker threads by structured clone), and cutting and
+ * adding them is cheap: it runs once a second on the threads whose latency
+ * is being measured.
  *
  * The `RunAggregator` on the main thread adds samples into per-second points
  * (the time series for progress and charts) and into run totals (measured
@@ -13,7 +15,7 @@
  *
  *   producer/consumer ──sample(second k)──▶ RunAggregator ──▶ series[k], totals
  */
-import { decodeHistogram, encodeHistogram, newHistogram, summarize, type Histogram, type LatencySummary } from './latency-histogram.js';
+import { addBuckets, bucketPercentile, mergeBuckets, newHistogram, takeBuckets, type BucketCounts, type Histogram } from './latency-histogram.js';
 
 export interface Counts {
   records: number;
@@ -37,7 +39,7 @@ function addCounts(a: Counts, b: Counts): void {
 
 export type SampleKind = 'produce' | 'consume';
 
-export interface IntervalSample<H = Histogram> {
+export interface IntervalSample {
   kind: SampleKind;
   /** Which producer or consumer (for debugging). */
   source: string;
@@ -45,31 +47,22 @@ export interface IntervalSample<H = Histogram> {
   second: number;
   measured: Counts;
   /** Publish latency (produce) or end-to-end latency (consume) of measured records, µs. */
-  latency: H;
+  latency: BucketCounts;
   warmup: Counts;
-  warmupLatency: H;
+  warmupLatency: BucketCounts;
   /** Produce requests in flight (produce), or fetches in flight (consume), at the end of the interval. */
   inFlight: number;
   /** Consume: records behind the high watermark at the end of the interval; null if unknown. */
   backlog: number | null;
 }
 
-export type EncodedSample = IntervalSample<string>;
-
-export function encodeSample(s: IntervalSample): EncodedSample {
-  return { ...s, latency: encodeHistogram(s.latency), warmupLatency: encodeHistogram(s.warmupLatency) };
-}
-
-export function decodeSample(s: EncodedSample): IntervalSample {
-  return { ...s, latency: decodeHistogram(s.latency, 32), warmupLatency: decodeHistogram(s.warmupLatency, 32) };
-}
-
 /** Per-source counters for the current interval. Owned by one producer or consumer. */
 export class Meter {
   measured = zeroCounts();
   warmup = zeroCounts();
-  latency = newHistogram(32);
-  warmupLatency = newHistogram(32);
+  /** Recording histograms, reused every interval (takeBuckets resets them). */
+  private readonly latency = newHistogram(32);
+  private readonly warmupLatency = newHistogram(32);
 
   constructor(readonly kind: SampleKind, readonly source: string) {}
 
@@ -86,12 +79,10 @@ export class Meter {
   take(second: number, inFlight: number, backlog: number | null): IntervalSample {
     const s: IntervalSample = {
       kind: this.kind, source: this.source, second, inFlight, backlog,
-      measured: this.measured, latency: this.latency, warmup: this.warmup, warmupLatency: this.warmupLatency,
+      measured: this.measured, latency: takeBuckets(this.latency), warmup: this.warmup, warmupLatency: takeBuckets(this.warmupLatency),
     };
     this.measured = zeroCounts();
     this.warmup = zeroCounts();
-    this.latency = newHistogram(32);
-    this.warmupLatency = newHistogram(32);
     return s;
   }
 }
@@ -112,22 +103,23 @@ export interface SeriesPoint {
 interface PointAcc {
   produced: Counts;
   consumed: Counts;
-  /** Dropped (null) once the point is finalized, to bound memory on long runs. */
-  publish: Histogram | null;
-  e2e: Histogram | null;
+  /** The samples' buckets; dropped (null) once the point is finalized, to bound memory on long runs. */
+  publish: BucketCounts[] | null;
+  e2e: BucketCounts[] | null;
   publishSummary: SeriesPoint['publishLatency'];
   e2eSummary: SeriesPoint['e2eLatency'];
   inFlight: number;
   backlog: number | null;
 }
 
-/** A second's histograms are summarized and dropped once samples this many seconds newer arrive. */
+/** A second's buckets are summarized and dropped once samples this many seconds newer arrive. */
 const FINALIZE_AFTER_SECONDS = 3;
 
-function latencyOf(h: Histogram): SeriesPoint['publishLatency'] {
-  if (h.totalCount === 0) return null;
-  const s = summarize(h);
-  return { p50Ms: s.p50Ms, p99Ms: s.p99Ms, maxMs: s.maxMs };
+function latencyOf(parts: BucketCounts[]): SeriesPoint['publishLatency'] {
+  const b = mergeBuckets(parts);
+  if (b.total === 0) return null;
+  const ms = (us: number): number => Math.round(us) / 1000;
+  return { p50Ms: ms(bucketPercentile(b, 50)), p99Ms: ms(bucketPercentile(b, 99)), maxMs: ms(b.max) };
 }
 
 export interface Totals {
@@ -152,7 +144,7 @@ export class RunAggregator {
   add(s: IntervalSample): void {
     let p = this.points.get(s.second);
     if (!p) {
-      p = { produced: zeroCounts(), consumed: zeroCounts(), publish: newHistogram(32), e2e: newHistogram(32), publishSummary: null, e2eSummary: null, inFlight: 0, backlog: null };
+      p = { produced: zeroCounts(), consumed: zeroCounts(), publish: [], e2e: [], publishSummary: null, e2eSummary: null, inFlight: 0, backlog: null };
       this.points.set(s.second, p);
     }
     if (s.second > this.lastSecond) {
@@ -163,16 +155,13 @@ export class RunAggregator {
     const totals = s.kind === 'produce' ? this.produce : this.consume;
     addCounts(totals.measured, s.measured);
     addCounts(totals.warmup, s.warmup);
-    totals.latency.add(s.latency);
+    addBuckets(totals.latency, s.latency);
     const counts = s.kind === 'produce' ? p.produced : p.consumed;
     addCounts(counts, s.measured);
     addCounts(counts, s.warmup);
     // A sample arriving after its second was finalized still counts, but not in that second's percentiles.
     const h = s.kind === 'produce' ? p.publish : p.e2e;
-    if (h) {
-      h.add(s.latency);
-      h.add(s.warmupLatency);
-    }
+    if (h) h.push(s.latency, s.warmupLatency);
     if (s.kind === 'produce') p.inFlight += s.inFlight;
     if (s.backlog !== null) p.backlog = (p.backlog ?? 0) + s.backlog;
   }
@@ -210,11 +199,5 @@ export class RunAggregator {
       });
     }
     return out;
-  }
-
-  /** Measured records and latency so far, for progress lines. */
-  summary(kind: SampleKind): { counts: Counts; latency: LatencySummary } {
-    const t = kind === 'produce' ? this.produce : this.consume;
-    return { counts: t.measured, latency: summarize(t.latency) };
   }
 }

@@ -7,13 +7,12 @@
  *    │ new Worker(workerData: {producers})  │ connect every producer
  *    │◀──────────── ready | error ──────────│
  *    │──── go {t0Us} ──────────────────────▶│ start at t0
- *    │◀──────────── sample (each second) ───│ histograms encoded
+ *    │◀──────────── sample (each second) ───│ latency buckets
  *    │──── stop (Ctrl-C, or run ended) ────▶│ stop generating, drain
  *    │◀──────────── done {summaries} ───────│ then the thread exits
  * ```
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { encodeSample } from './load-stats.js';
 import { Producer, type ProducerConfig } from './producer.js';
 
 export interface WorkerInit { producers: ProducerConfig[] }
@@ -25,7 +24,7 @@ async function main(): Promise<void> {
   const init = workerData as WorkerInit;
   let producers: Producer[];
   try {
-    producers = await Promise.all(init.producers.map((c) => Producer.connect(c, (s) => port.postMessage({ type: 'sample', sample: encodeSample(s) }))));
+    producers = await Promise.all(init.producers.map((c) => Producer.connect(c, (s) => port.postMessage({ type: 'sample', sample: s }))));
   } catch (err) {
     port.postMessage({ type: 'error', message: (err as Error).message });
     return;

@@ -5,7 +5,7 @@
  * samples arrive through `onSample` on the main thread either way.
  */
 import { Worker } from 'node:worker_threads';
-import { decodeSample, type EncodedSample, type IntervalSample } from './load-stats.js';
+import type { IntervalSample } from './load-stats.js';
 import type { ToWorker, WorkerInit } from './load-worker.js';
 import { Producer, type ProducerConfig, type ProducerSummary } from './producer.js';
 
@@ -36,7 +36,7 @@ export async function startInlineProducers(configs: ProducerConfig[], onSample: 
 type FromWorker =
   | { type: 'ready'; recordsPerBatch: number }
   | { type: 'error'; message: string }
-  | { type: 'sample'; sample: EncodedSample }
+  | { type: 'sample'; sample: IntervalSample }
   | { type: 'done'; summaries: ProducerSummary[] };
 
 /** Spread `configs` round-robin over `workers` threads. */
@@ -55,7 +55,7 @@ export async function startWorkerProducers(configs: ProducerConfig[], workers: n
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'ready') resolveReady(m.recordsPerBatch);
         else if (m.type === 'error') rejectReady(new Error(m.message));
-        else if (m.type === 'sample') onSample(decodeSample(m.sample));
+        else if (m.type === 'sample') onSample(m.sample);
         else if (m.type === 'done') { finished = true; resolve(m.summaries); }
       });
       worker.on('error', (err) => { rejectReady(err); reject(err); });
