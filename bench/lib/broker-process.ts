@@ -13,13 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { track, waitExit } from './proc.js';
 
 const MAIN_JS = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+/** The Node flags `npm start` and bin/millrace.js run the broker with (README, "Garbage collection"). */
+const BROKER_NODE_ARGS = ['--max-semi-space-size=4'];
 
 export interface BrokerProcessOptions {
   /** --shards; undefined = the broker's default (number of CPUs). */
   shards?: number;
   /** Further `millrace start` flags. */
   args?: string[];
-  /** Node flags, e.g. ['--cpu-prof', '--cpu-prof-dir', dir]. */
+  /** Node flags besides BROKER_NODE_ARGS, e.g. ['--cpu-prof', '--cpu-prof-dir', dir]. */
   nodeArgs?: string[];
   /** Keep the data dir after stop (for inspection). */
   keepDataDir?: boolean;
@@ -40,7 +42,7 @@ export interface BrokerProcess {
 
 export function startBrokerProcess(o: BrokerProcessOptions = {}): Promise<BrokerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'millrace-bench-'));
-  const args = [...(o.nodeArgs ?? []), MAIN_JS, 'start', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir];
+  const args = [...BROKER_NODE_ARGS, ...(o.nodeArgs ?? []), MAIN_JS, 'start', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir];
   if (o.shards !== undefined) args.push('--shards', String(o.shards));
   args.push(...(o.args ?? []));
   const child = track(spawn(process.execPath, args, {

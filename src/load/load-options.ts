@@ -49,6 +49,12 @@ export interface LoadOptions {
   rate: number;
   /** Produce requests in flight per connection. */
   maxInFlight: number;
+  /**
+   * Fixed rate: the producer thread wakes at most once per this many µs and
+   * generates every record that fell due meanwhile (their intended send times
+   * stay exact, so the wait counts in their latency). 0 = wake for each record.
+   */
+  pacingTickUs: number;
   keys: KeySpec;
   /** Run this long before measuring (traffic flows, numbers are discarded). */
   warmupMs: number;
@@ -104,6 +110,7 @@ export const LOAD_DEFAULTS: LoadOptions = {
   durationMs: 10_000,
   rate: 0,
   maxInFlight: 8,
+  pacingTickUs: 250,
   keys: { kind: 'none' },
   warmupMs: 0,
   json: null,
@@ -269,6 +276,7 @@ export function normalizeLoadOptions(input: LoadOptionsInput): LoadOptions {
     if (!(o.rate >= 0 && Number.isFinite(o.rate))) throw new LoadOptionsError(`--rate must be ≥ 0, got "${String(i.rate)}"`);
   }
   if (has('maxInFlight')) o.maxInFlight = toInt(i.maxInFlight, '--max-in-flight', 1, 1024);
+  if (has('pacingTickUs')) o.pacingTickUs = toInt(i.pacingTickUs, '--pacing-tick-us', 0, 1000);
   if (has('keys')) o.keys = parseKeys(i.keys as string | KeySpec);
   if (has('warmupMs')) o.warmupMs = parseDuration(i.warmupMs as string | number, '--warmup', 1);
   if (has('json')) o.json = String(i.json);

@@ -68,7 +68,7 @@ export async function runPlan(o: LoadOptions, topicNames: string[], hooks: PlanH
         producerConfigs.push({
           name: `p${i}`, producerId: (runId + i) >>> 0, topic, partitionLeaders: t.partitionLeaders, brokers: layout.brokers,
           recordSize: o.recordSize, batchBytes: o.batchBytes, lingerMs: o.lingerMs, acks: o.acks, compression: o.compression,
-          maxInFlight: o.maxInFlight, keys: o.keys, seed: o.seed + i, rate: o.rate / total,
+          maxInFlight: o.maxInFlight, pacingTickUs: o.pacingTickUs, keys: o.keys, seed: o.seed + i, rate: o.rate / total,
           records: o.records === null ? null : split(o.records, total, i),
           durationMs: o.durationMs, warmupMs: o.warmupMs, requestTimeoutMs: o.requestTimeoutMs,
           bufferMemoryBytes: o.bufferMemoryBytes, maxRequestBytes: o.maxRequestBytes, clientId: o.clientId,

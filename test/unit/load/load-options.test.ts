@@ -54,6 +54,7 @@ test('defaults as documented', () => {
   assert.is(o.records, null);
   assert.is(o.rate, 0);
   assert.is(o.maxInFlight, 8);
+  assert.is(o.pacingTickUs, 250);
   assert.is(o.fetchMaxWaitMs, 500);
   assert.equal(o, { ...LOAD_DEFAULTS, bootstrap: o.bootstrap });
 });
@@ -82,6 +83,7 @@ test('bad combinations are refused with a message', () => {
   assert.throws(() => normalizeLoadOptions({ topic: 'bad topic!' }), /topic/);
   assert.throws(() => normalizeLoadOptions({ mode: 'workload' }), /workload file/);
   assert.throws(() => normalizeLoadOptions({ maxInFlight: 0 }), /max-in-flight/);
+  assert.throws(() => normalizeLoadOptions({ pacingTickUs: 5000 }), /pacing-tick-us/);
 });
 
 test.run();

@@ -32,6 +32,24 @@ test('--rate with --records: exact count at the requested pace', async () => {
   } finally { await b.stop(); }
 });
 
+test('--pacing-tick-us: the records due within a tick go out together, at the same rate', async () => {
+  const b = await startFakeBroker('t', 1);
+  try {
+    const run = (pacingTickUs: number): Promise<Awaited<ReturnType<typeof runLoad>>> =>
+      runLoad({ quiet: true, workers: 1, mode: 'produce', bootstrap: b.bootstrap, topic: 't', rate: 8000, durationMs: '1s', pacingTickUs });
+    const ticked = await run(1000);
+    const perRecord = await run(0);
+    for (const r of [ticked, perRecord]) {
+      assert.ok(r.ok, r.problems.join('; '));
+      assert.ok(Math.abs(r.produce!.recordsPerSec - 8000) / 8000 < 0.1, `recordsPerSec ${r.produce!.recordsPerSec}`);
+    }
+    // 8 records fall due per 1 ms tick (the producer on a worker thread: its naps must not stall this broker).
+    const perRequest = (r: typeof ticked): number => r.produce!.records / r.produce!.requests;
+    assert.ok(perRequest(ticked) >= 4, `${perRequest(ticked)} records per request with a 1 ms tick`);
+    assert.ok(perRequest(perRecord) < perRequest(ticked), `${perRequest(perRecord)} records per request without a tick`);
+  } finally { await b.stop(); }
+});
+
 test('a 300 ms broker stall shows in fixed-rate latencies (from intended send times), not just in the requests in flight', async () => {
   const b = await startFakeBroker('co', 1);
   try {
