@@ -23,16 +23,16 @@
  * from the moment the request is written. Fixed-rate mode gives record g the
  * intended time t0 + g / rate, embeds it in the record and measures publish
  * and end-to-end latency from it. Timers have 1 ms granularity, so when the
- * next record is due within 1 ms the pump alternates blocking naps
- * (Atomics.wait, CPU idle) with event-loop turns (setImmediate). A nap
- * lasts at least pacingTickUs (default 250 µs) and the records that fell due
- * meanwhile are generated together, with their exact intended times: waking
- * once per record (every 100 µs at 10,000 records/s, 50 µs naps) cost this
- * thread 40% of a core, taken on a 2-core machine from the broker being
- * measured, and doubled the end-to-end p99 it reported (README, "Load
- * generator"). Like Kafka's ProducerPerformance, whose throttle sleeps
- * at least 2 ms at a time, the rate holds over a tick, not per record.
- * A nap delays acks (and, on the same thread, fetches) by at most the tick.
+ * next record is due within 1 ms the pump waits for the next tick of a
+ * PacingTicker (every pacingTickUs, default 250 µs; its helper thread wakes
+ * this event loop, which meanwhile handles acks as they come) and generates
+ * the records that fell due meanwhile together, with their exact intended
+ * times. Waking once per record instead (every 100 µs at 10,000 records/s)
+ * cost this thread 40% of a core, taken on a 2-core machine from the broker
+ * being measured (README, "Load generator"). Like Kafka's
+ * ProducerPerformance, whose throttle sleeps at least 2 ms at a time, the
+ * rate holds over a tick, not per record. With --pacing-tick-us 0 the pump
+ * alternates blocking naps (Atomics.wait, ≤ 50 µs) with event-loop turns.
  * The pacing error is reported as `sendLag`.
  */
 import { KafkaConnection } from '../client/kafka-connection.js';
@@ -43,6 +43,7 @@ import { createRandom, KeyChooser } from './key-distribution.js';
 import { encodeHistogram, newHistogram, recordUs } from './latency-histogram.js';
 import type { Acks, CompressionName, KeySpec } from './load-options.js';
 import { Meter, type IntervalSample } from './load-stats.js';
+import { PacingTicker } from './pacing-ticker.js';
 import { nowUs } from './record-value.js';
 import { atUs, RunClock } from './run-clock.js';
 
@@ -136,7 +137,7 @@ type Phase = 'idle' | 'warmup' | 'measure' | 'draining' | 'done';
 
 /** Schedule wake-ups within this distance with setImmediate instead of a timer (timers have 1 ms granularity). */
 const SPIN_THRESHOLD_US = 1000;
-/** Longest blocking nap while waiting for the next send within SPIN_THRESHOLD_US, without a pacing tick. */
+/** Longest blocking nap while waiting for the next send within SPIN_THRESHOLD_US (no pacing tick). */
 const NAP_US = 50;
 const NAP_CELL = new Int32Array(new SharedArrayBuffer(4));
 
@@ -174,6 +175,9 @@ export class Producer {
   private fatal: string | null = null;
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeImmediate: NodeJS.Immediate | null = null;
+  /** Fixed rate with a pacing tick: this thread's ticker, and whether a pump waits for its next tick. */
+  private ticker: PacingTicker | null = null;
+  private wakeOnTick = false;
   private phaseTimers: NodeJS.Timeout[] = [];
   private clock: RunClock | null = null;
   private resolveDone: ((s: ProducerSummary) => void) | null = null;
@@ -231,6 +235,8 @@ export class Producer {
       p.closeConnections();
       throw err;
     }
+    // Started now, so its thread is up before the first record is due.
+    if (p.intervalUs > 0 && config.pacingTickUs > 0) p.ticker = PacingTicker.acquire(config.pacingTickUs);
     return p;
   }
 
@@ -275,12 +281,13 @@ export class Producer {
 
   // ------------------------------------------------------------------ pump ---
 
-  private pump(): void {
+  /** `generate` false: only send what is ready (an ack's pump, when records are generated on the ticker's ticks). */
+  private pump(generate = true): void {
     if (this.phase === 'done' || this.phase === 'idle') return;
     const now = nowUs();
     if (this.phase === 'warmup' && now >= this.warmupEndUs) this.enterMeasure(now);
     if (this.generating && now >= this.measureEndAtUs) this.stopGenerating();
-    if (this.generating) this.generate(now);
+    if (this.generating && generate) this.generate(now);
     this.send(now);
     if (!this.generating && this.idle()) { this.finish(); return; }
     this.scheduleWake(now);
@@ -435,7 +442,7 @@ export class Producer {
       this.complete(s, code, req.sendUs, now, false);
     }
     this.meter.counts(false).requests++;
-    this.pump();
+    this.pump(this.ticker === null);
   }
 
   /** Count a finished batch and return its slot to the pool. */
@@ -476,7 +483,7 @@ export class Producer {
   }
 
   private scheduleWake(now: number): void {
-    if (this.wakeImmediate || this.wakeTimer) return;
+    if (this.wakeImmediate || this.wakeTimer || this.wakeOnTick) return;
     let wakeUs = Infinity;
     if (this.generating && this.intervalUs > 0 && this.free.length > 0) wakeUs = this.t0Us + this.generated * this.intervalUs;
     if (this.config.lingerMs > 0 || this.intervalUs > 0) {
@@ -488,14 +495,24 @@ export class Producer {
     }
     if (wakeUs === Infinity) return; // an ack or a phase timer will pump
     const delayUs = wakeUs - now;
-    if (delayUs < SPIN_THRESHOLD_US) {
-      // Nap (blocking, CPU idle) for the tick (or NAP_US without one), then let the event loop run its I/O before pumping.
-      if (delayUs > 20) Atomics.wait(NAP_CELL, 0, 0, (this.intervalUs > 0 && this.config.pacingTickUs > 0 ? this.config.pacingTickUs : Math.min(delayUs, NAP_US)) / 1000);
+    if (delayUs < SPIN_THRESHOLD_US && this.ticker) {
+      // The event loop keeps running (acks are handled when they come); the ticker's thread wakes it.
+      this.wakeOnTick = true;
+      this.ticker.onNextTick(this.tickWake);
+    } else if (delayUs < SPIN_THRESHOLD_US) {
+      // Nap (blocking, CPU idle) for at most NAP_US, then let the event loop run its I/O before pumping.
+      // Acks and fetches are thus seen at most NAP_US late.
+      if (delayUs > 20) Atomics.wait(NAP_CELL, 0, 0, Math.min(delayUs, NAP_US) / 1000);
       this.wakeImmediate = setImmediate(() => { this.wakeImmediate = null; this.pump(); });
     } else {
       this.wakeTimer = setTimeout(() => { this.wakeTimer = null; this.pump(); }, Math.floor((delayUs - SPIN_THRESHOLD_US) / 1000) + 1);
     }
   }
+
+  private readonly tickWake = (): void => {
+    this.wakeOnTick = false;
+    this.pump();
+  };
 
   // ------------------------------------------------------------------- end ---
 
@@ -529,6 +546,8 @@ export class Producer {
     this.generating = false;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.wakeImmediate) clearImmediate(this.wakeImmediate);
+    this.ticker?.release();
+    this.ticker = null;
     for (const t of this.phaseTimers) clearTimeout(t);
     this.clock?.finish();
     this.closeConnections();
