@@ -6,9 +6,11 @@
  *   node dist/bench/micro/crc32c.bench.js [--quick]
  *
  * Target: WASM >= 2000 MB/s on 1 MiB (plain JS slice-by-8 does ~0.9 GB/s and
- * hash-wasm ~1.6 GB/s on the dev box; research/limits.md §3). No native
- * CRC-32C package is installed, so there is no native reference row.
+ * hash-wasm ~1.6 GB/s on the dev box; research/limits.md §3). A native
+ * addon (@node-rs/crc32, SSE4.2, a dev dependency) is measured beside them
+ * as a reference only: the broker does not use it.
  */
+import { crc32c as crc32cNative } from '@node-rs/crc32';
 import { crc32cJs } from '../../src/wasm/crc32c-js.js';
 import { CRC32C_TABLE_BYTES, crc32c, crc32cImplementation, createCrc32cOnMemory } from '../../src/wasm/crc32c.js';
 import { isMain, measureThroughput, runStandalone, type ThroughputCase } from './harness.js';
@@ -38,6 +40,8 @@ export async function run(opts: BenchRunOptions): Promise<BenchFigure[]> {
       onMem.target = { op: '>=', value: 2000 };
     }
     cases.push(wasm, onMem, { name: `crc32c js-twin ${label}`, bytes: n, fn: () => crc32cJs(buf) });
+    if (crc32cNative(buf) !== crc32cJs(buf)) throw new Error('@node-rs/crc32 and the JS twin disagree');
+    cases.push({ name: `crc32c native reference (@node-rs/crc32) ${label}`, bytes: n, fn: () => crc32cNative(buf) });
   }
   return measureThroughput(cases, opts);
 }
