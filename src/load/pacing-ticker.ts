@@ -18,6 +18,7 @@
  * WAITING, 1 while this thread waits; RUNNING, 0 parks the helper; STOP;
  * TICK_US; SLEEP, never written (the helper's timed wait).
  */
+import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 
 export const TickerCell = { SEQ: 0, WAITING: 1, RUNNING: 2, STOP: 3, TICK_US: 4, SLEEP: 5 } as const;
@@ -28,11 +29,21 @@ export class PacingTicker {
   private readonly worker: Worker;
   private callbacks: (() => void)[] = [];
   private holders = 0;
+  /**
+   * Resolves when the helper thread runs its loop. Starting a thread can
+   * take a second on a loaded machine, and until then there are no ticks:
+   * wait for this before relying on them.
+   */
+  readonly ready: Promise<void>;
+  private started = false;
 
   private constructor(tickUs: number) {
     Atomics.store(this.cells, TickerCell.TICK_US, tickUs);
     this.worker = new Worker(new URL('./pacing-ticker-thread.js', import.meta.url), { workerData: { cells: this.cells } });
-    this.worker.unref();
+    this.ready = once(this.worker, 'message').then(() => {
+      this.started = true;
+      this.updateRef();
+    });
   }
 
   private static current: PacingTicker | null = null;
@@ -60,8 +71,7 @@ export class PacingTicker {
   onNextTick(fn: () => void): void {
     this.callbacks.push(fn);
     if (this.callbacks.length > 1) return; // this thread already waits for the tick
-    // A pending waitAsync does not keep the event loop alive (Node 20); the referenced worker does.
-    this.worker.ref();
+    this.updateRef();
     const seq = Atomics.load(this.cells, TickerCell.SEQ);
     Atomics.store(this.cells, TickerCell.WAITING, 1);
     const r = Atomics.waitAsync(this.cells, TickerCell.SEQ, seq);
@@ -71,9 +81,16 @@ export class PacingTicker {
 
   private readonly fire = (): void => {
     Atomics.store(this.cells, TickerCell.WAITING, 0);
-    this.worker.unref();
-    for (const fn of this.takeCallbacks()) fn();
+    const fns = this.takeCallbacks();
+    this.updateRef();
+    for (const fn of fns) fn();
   };
+
+  /** A pending waitAsync does not keep the event loop alive (Node 20): the referenced worker does, while it starts and while someone waits. */
+  private updateRef(): void {
+    if (!this.started || this.callbacks.length > 0) this.worker.ref();
+    else this.worker.unref();
+  }
 
   private takeCallbacks(): (() => void)[] {
     const fns = this.callbacks;

@@ -236,7 +236,10 @@ export class Producer {
       throw err;
     }
     // Started now, so its thread is up before the first record is due.
-    if (p.intervalUs > 0 && config.pacingTickUs > 0) p.ticker = PacingTicker.acquire(config.pacingTickUs);
+    if (p.intervalUs > 0 && config.pacingTickUs > 0) {
+      p.ticker = PacingTicker.acquire(config.pacingTickUs);
+      await p.ticker.ready;
+    }
     return p;
   }
 

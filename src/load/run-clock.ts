@@ -48,11 +48,18 @@ export class RunClock {
     }, delayMs);
   }
 
-  /** Stop ticking and report the last, partial second. */
+  /**
+   * Stop ticking and report the last, partial second. Seconds that ended
+   * while their timer waited on a busy event loop are reported first, each
+   * under its own index: otherwise the whole of such a second would be filed
+   * under the partial one after it.
+   */
   finish(): void {
     if (this.finished) return;
     this.finished = true;
     if (this.timer) clearTimeout(this.timer);
-    this.onSecond(Math.max(this.last + 1, this.secondAt(nowUs())));
+    const current = this.secondAt(nowUs());
+    for (let k = this.last + 1; k < current; k++) this.onSecond(k);
+    this.onSecond(Math.max(this.last + 1, current));
   }
 }
