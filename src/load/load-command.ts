@@ -37,7 +37,7 @@ function addLoadOptions(cmd: Command, mode: LoadMode): Command {
       .option('--workers <n>', 'worker threads generating load (0 = main thread)', '1')
       .option('--rate <records/s>', 'fixed rate over all producers, latency from intended send times; 0 = open loop', '0')
       .option('--max-in-flight <n>', 'produce requests in flight per connection', '8')
-      .option('--pacing-tick-us <µs>', 'fixed rate: wake at most this often, generating the records due meanwhile (0 = per record)', '250')
+      .option('--pacing-tick-us <µs>', 'fixed rate above one record per tick: generate records once per tick, those due meanwhile together (0 = per record)', '250')
       .option('--keys <spec>', 'record keys: none, uniform:K or zipf:K[:s]', 'none')
       .option('--buffer-memory <bytes>', 'batch buffer memory per producer (Kafka buffer.memory)', '32MiB')
       .option('--max-request-bytes <bytes>', 'largest produce request (Kafka max.request.size)', '1MiB')

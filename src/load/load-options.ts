@@ -50,9 +50,10 @@ export interface LoadOptions {
   /** Produce requests in flight per connection. */
   maxInFlight: number;
   /**
-   * Fixed rate: the producer thread wakes at most once per this many µs and
-   * generates every record that fell due meanwhile (their intended send times
-   * stay exact, so the wait counts in their latency). 0 = wake for each record.
+   * Fixed rate, when a producer's records fall due faster than this: it
+   * generates them once per this many µs, all those due meanwhile (their
+   * intended send times stay exact, so the wait counts in their latency).
+   * 0 = wake for each record.
    */
   pacingTickUs: number;
   keys: KeySpec;

@@ -8,20 +8,21 @@
  * notifies this thread's waitAsync; this thread's loop keeps running.
  *
  * One ticker per thread (module state is per thread), shared by the
- * producers on it: it ticks while at least one holds it (`acquire` /
- * `release`), and notifies only when someone waits for the tick, so a tick
- * nobody asked for costs the helper one timer wake-up and no cross-thread
- * wake. The helper thread keeps the process alive only while someone waits
- * for a tick, and ends when the last holder releases.
+ * producers on it (`acquire` / `release`). The helper notifies only when
+ * this thread waits for the tick, so under a steady rate a tick costs one
+ * cross-thread wake-up, and it parks when nobody waited for a few ticks.
+ * It keeps the process alive only while someone waits for a tick, and ends
+ * when the last holder releases.
  *
  * Shared cells (Int32): SEQ, bumped each tick (waiters wait on it);
- * WAITING, 1 while this thread waits; RUNNING, 0 parks the helper; STOP;
- * TICK_US; SLEEP, never written (the helper's timed wait).
+ * WAITING, 1 while this thread waits (2: stopping); PARKED, 1 while the
+ * helper sleeps until WAITING changes; STOP; TICK_US; SLEEP, never written
+ * (the helper's timed wait).
  */
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 
-export const TickerCell = { SEQ: 0, WAITING: 1, RUNNING: 2, STOP: 3, TICK_US: 4, SLEEP: 5 } as const;
+export const TickerCell = { SEQ: 0, WAITING: 1, PARKED: 2, STOP: 3, TICK_US: 4, SLEEP: 5 } as const;
 const CELLS = 6;
 
 export class PacingTicker {
@@ -51,10 +52,7 @@ export class PacingTicker {
   /** This thread's ticker, started if needed; each acquire needs a release. */
   static acquire(tickUs: number): PacingTicker {
     const t = (PacingTicker.current ??= new PacingTicker(tickUs));
-    if (t.holders++ === 0) {
-      Atomics.store(t.cells, TickerCell.RUNNING, 1);
-      Atomics.notify(t.cells, TickerCell.RUNNING);
-    }
+    t.holders++;
     return t;
   }
 
@@ -62,8 +60,9 @@ export class PacingTicker {
     if (--this.holders > 0) return;
     PacingTicker.current = null;
     Atomics.store(this.cells, TickerCell.STOP, 1);
-    Atomics.store(this.cells, TickerCell.RUNNING, 1);
-    Atomics.notify(this.cells, TickerCell.RUNNING);
+    // A value other than 0 or 1 ends a park even if the helper has not started waiting yet.
+    Atomics.store(this.cells, TickerCell.WAITING, 2);
+    Atomics.notify(this.cells, TickerCell.WAITING);
     for (const fn of this.takeCallbacks()) fn();
   }
 
@@ -74,13 +73,14 @@ export class PacingTicker {
     this.updateRef();
     const seq = Atomics.load(this.cells, TickerCell.SEQ);
     Atomics.store(this.cells, TickerCell.WAITING, 1);
+    if (Atomics.load(this.cells, TickerCell.PARKED) === 1) Atomics.notify(this.cells, TickerCell.WAITING);
     const r = Atomics.waitAsync(this.cells, TickerCell.SEQ, seq);
     if (r.async) void r.value.then(this.fire);
     else queueMicrotask(this.fire);
   }
 
   private readonly fire = (): void => {
-    Atomics.store(this.cells, TickerCell.WAITING, 0);
+    if (this.holders > 0) Atomics.store(this.cells, TickerCell.WAITING, 0); // after release it must stay 2
     const fns = this.takeCallbacks();
     this.updateRef();
     for (const fn of fns) fn();

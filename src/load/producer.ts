@@ -23,16 +23,19 @@
  * from the moment the request is written. Fixed-rate mode gives record g the
  * intended time t0 + g / rate, embeds it in the record and measures publish
  * and end-to-end latency from it. Timers have 1 ms granularity, so when the
- * next record is due within 1 ms the pump waits for the next tick of a
- * PacingTicker (every pacingTickUs, default 250 µs; its helper thread wakes
+ * next record is due within 1 ms and records fall due faster than one per
+ * pacingTickUs (default 250 µs: above 4,000 records/s per producer), the
+ * pump waits for the next tick of a PacingTicker (its helper thread wakes
  * this event loop, which meanwhile handles acks as they come) and generates
  * the records that fell due meanwhile together, with their exact intended
  * times. Waking once per record instead (every 100 µs at 10,000 records/s)
  * cost this thread 40% of a core, taken on a 2-core machine from the broker
  * being measured (README, "Load generator"). Like Kafka's
  * ProducerPerformance, whose throttle sleeps at least 2 ms at a time, the
- * rate holds over a tick, not per record. With --pacing-tick-us 0 the pump
- * alternates blocking naps (Atomics.wait, ≤ 50 µs) with event-loop turns.
+ * rate holds over a tick, not per record. At lower rates (or with
+ * --pacing-tick-us 0) the pump alternates blocking naps (Atomics.wait,
+ * ≤ 50 µs) with event-loop turns: a record per wake-up is all there is to
+ * send then, and waiting for a tick would only add to its latency.
  * The pacing error is reported as `sendLag`.
  */
 import { KafkaConnection } from '../client/kafka-connection.js';
@@ -235,8 +238,9 @@ export class Producer {
       p.closeConnections();
       throw err;
     }
+    // Only worth it when records fall due faster than the tick: slower, each would just wait for it.
     // Started now, so its thread is up before the first record is due.
-    if (p.intervalUs > 0 && config.pacingTickUs > 0) {
+    if (p.intervalUs > 0 && p.intervalUs < config.pacingTickUs) {
       p.ticker = PacingTicker.acquire(config.pacingTickUs);
       await p.ticker.ready;
     }

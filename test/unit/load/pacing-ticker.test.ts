@@ -43,4 +43,16 @@ test('one ticker per thread: waiters of the same tick are called together; the l
   c.release();
 });
 
+test('a ticker nobody waited on parks, and the next waiter wakes it', async () => {
+  const ticker = PacingTicker.acquire(250);
+  try {
+    await nextTick(ticker);
+    await new Promise((r) => setTimeout(r, 30)); // > 8 idle ticks: parked
+    const started = performance.now();
+    await nextTick(ticker);
+    const ms = performance.now() - started;
+    assert.ok(ms < 1000, `the first tick after parking took ${ms.toFixed(1)} ms`);
+  } finally { ticker.release(); }
+});
+
 test.run();
