@@ -67,7 +67,7 @@ export interface ProducerConfig {
   acks: Acks;
   compression: CompressionName;
   maxInFlight: number;
-  /** Fixed rate: the shortest time between two wake-ups of the pump (see scheduleWake). */
+  /** Fixed rate: records falling due faster than one per this many µs are generated once per tick (file header). */
   pacingTickUs: number;
   keys: KeySpec;
   seed: number;
@@ -234,15 +234,16 @@ export class Producer {
         }
         p.leaderOf[part] = leader;
       }
+      // Only worth it when records fall due faster than the tick: slower, each would just wait for it.
+      // Started now, so its thread is up before the first record is due.
+      if (p.intervalUs > 0 && p.intervalUs < config.pacingTickUs) {
+        p.ticker = PacingTicker.acquire(config.pacingTickUs);
+        await p.ticker.ready;
+      }
     } catch (err) {
       p.closeConnections();
+      p.ticker?.release();
       throw err;
-    }
-    // Only worth it when records fall due faster than the tick: slower, each would just wait for it.
-    // Started now, so its thread is up before the first record is due.
-    if (p.intervalUs > 0 && p.intervalUs < config.pacingTickUs) {
-      p.ticker = PacingTicker.acquire(config.pacingTickUs);
-      await p.ticker.ready;
     }
     return p;
   }
