@@ -11,19 +11,20 @@
 ;; The table base is 0 so every lookup is `i32.load offset=<k*1024> (index*4)`:
 ;; the table address folds into the load's immediate and costs no add.
 ;;
-;; Why slice-by-16 and nothing fancier (measured with Node 20 / V8 11.3 on the
-;; 2-vCPU EPYC dev box, 1 MiB input; see wasm/README.md):
-;;   slice-by-8, i64 loads            1.75 GB/s
-;;   slice-by-8, i32 loads            2.1 GB/s
-;;   slice-by-16, i32 loads           3.7 GB/s   <- this file
-;;   slice-by-16, unrolled x2 / x4    3.9 / 3.6 GB/s (noise)
+;; Why slice-by-16 and nothing fancier (Node 20 / V8 11.3, 1 MiB input, kernel
+;; alone; first column the 2-vCPU EPYC of 2026-11-22, second the 2 GHz
+;; first-generation EPYC of 2026-12-07; see wasm/README.md):
+;;   slice-by-8, i64 loads                           1.75 GB/s
+;;   slice-by-8, i32 loads                           2.1 GB/s
+;;   slice-by-16, XOR tree, 1 block per iteration    3.7 / 1.49 GB/s
+;;   slice-by-16, running XOR, 2 blocks (this file)  -   / 2.0 GB/s
 ;;   2-3 interleaved streams + shift-table combine   3.1-3.85 GB/s, slower on 100 B
 ;;   SIMD (v128 load + lane extracts as indices)     1.6-2.6 GB/s
 ;; WASM has no CRC32 or carry-less multiply instruction, so the kernel is bound
-;; by the ALU ops that extract table indices; slice-by-16 halves the length of
-;; the loop-carried dependency per byte compared to slice-by-8, and extra
-;; streams or SIMD lane extracts only add ops. No SIMD variant is shipped
-;; because no SIMD formulation beat the scalar one.
+;; by the ALU ops that extract table indices and by how well V8 schedules them;
+;; slice-by-16 halves the length of the loop-carried dependency per byte
+;; compared to slice-by-8, and extra streams or SIMD lane extracts only add ops.
+;; No SIMD variant is shipped because no SIMD formulation beat the scalar one.
 ;;
 ;; Two builds come from this one source (wasm/build.sh): crc32c-shared.wasm
 ;; imports a `shared` memory (a SharedArrayBuffer, for the shard rings), and
@@ -71,7 +72,7 @@
   ;; CRC-32C of memory[p, p+n), continuing from `crc` (0 for a fresh checksum;
   ;; a previous result to continue). Returns the CRC as an i32 (JS: >>> 0).
   (func (export "crc32c") (param $crc i32) (param $p i32) (param $n i32) (result i32)
-    (local $c i32) (local $end i32) (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32)
+    (local $c i32) (local $end i32) (local $w0 i32) (local $w1 i32) (local $w2 i32) (local $w3 i32) (local $a i32)
     (local.set $c (i32.xor (local.get $crc) (i32.const -1)))
     (local.set $end (i32.add (local.get $p) (local.get $n)))
 
@@ -88,50 +89,88 @@
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $head)))
 
-    ;; Body: 16 bytes per step. The first word is XORed with the register; the
-    ;; byte j of the 16 (0-based) is looked up in T(15-j). Index of byte b of a
-    ;; word w, pre-scaled by 4: (w >>> (8b - 2)) & 0x3FC (b = 0: (w << 2) & 0x3FC).
+    ;; Body: slice-by-16. Byte j of a 16-byte block (0-based) is looked up in
+    ;; T(15-j); the block's first word is XORed with the register first. Index
+    ;; of byte b of a word w, pre-scaled by 4: (w >>> (8b - 2)) & 0x3FC (b = 0:
+    ;; (w << 2) & 0x3FC).
+    ;;
+    ;; Written as one running XOR per block, bytes 15..4 first: they do not
+    ;; depend on the register, so the CPU looks them up while the previous
+    ;; block's XORs finish, and only the four lookups of word 0 sit on the
+    ;; loop-carried path. With a balanced XOR tree V8 kept all 16 lookups live
+    ;; at once and spilled registers (1.49 vs 1.63 GB/s on the 2 GHz EPYC, see
+    ;; wasm/README.md). Two blocks per iteration halve the loop overhead (V8's
+    ;; stack check, the bound test, spills of $p): 2.0 GB/s.
     (block $body_done
       (loop $body
-        (br_if $body_done (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const 16)))
-        (local.set $w0 (i32.xor (i32.load offset=0 (local.get $p)) (local.get $c)))
+        (br_if $body_done (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const 32)))
         (local.set $w1 (i32.load offset=4 (local.get $p)))
         (local.set $w2 (i32.load offset=8 (local.get $p)))
         (local.set $w3 (i32.load offset=12 (local.get $p)))
-        (local.set $c
-          (i32.xor
-            (i32.xor
-              (i32.xor
-                (i32.xor
-                  (i32.load offset=15360 (i32.and (i32.shl   (local.get $w0) (i32.const 2))  (i32.const 1020)))
-                  (i32.load offset=14336 (i32.and (i32.shr_u (local.get $w0) (i32.const 6))  (i32.const 1020))))
-                (i32.xor
-                  (i32.load offset=13312 (i32.and (i32.shr_u (local.get $w0) (i32.const 14)) (i32.const 1020)))
-                  (i32.load offset=12288 (i32.and (i32.shr_u (local.get $w0) (i32.const 22)) (i32.const 1020)))))
-              (i32.xor
-                (i32.xor
-                  (i32.load offset=11264 (i32.and (i32.shl   (local.get $w1) (i32.const 2))  (i32.const 1020)))
-                  (i32.load offset=10240 (i32.and (i32.shr_u (local.get $w1) (i32.const 6))  (i32.const 1020))))
-                (i32.xor
-                  (i32.load offset=9216  (i32.and (i32.shr_u (local.get $w1) (i32.const 14)) (i32.const 1020)))
-                  (i32.load offset=8192  (i32.and (i32.shr_u (local.get $w1) (i32.const 22)) (i32.const 1020))))))
-            (i32.xor
-              (i32.xor
-                (i32.xor
-                  (i32.load offset=7168  (i32.and (i32.shl   (local.get $w2) (i32.const 2))  (i32.const 1020)))
-                  (i32.load offset=6144  (i32.and (i32.shr_u (local.get $w2) (i32.const 6))  (i32.const 1020))))
-                (i32.xor
-                  (i32.load offset=5120  (i32.and (i32.shr_u (local.get $w2) (i32.const 14)) (i32.const 1020)))
-                  (i32.load offset=4096  (i32.and (i32.shr_u (local.get $w2) (i32.const 22)) (i32.const 1020)))))
-              (i32.xor
-                (i32.xor
-                  (i32.load offset=3072  (i32.and (i32.shl   (local.get $w3) (i32.const 2))  (i32.const 1020)))
-                  (i32.load offset=2048  (i32.and (i32.shr_u (local.get $w3) (i32.const 6))  (i32.const 1020))))
-                (i32.xor
-                  (i32.load offset=1024  (i32.and (i32.shr_u (local.get $w3) (i32.const 14)) (i32.const 1020)))
-                  (i32.load offset=0     (i32.and (i32.shr_u (local.get $w3) (i32.const 22)) (i32.const 1020))))))))
-        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $a (i32.load offset=0     (i32.and (i32.shr_u (local.get $w3) (i32.const 22)) (i32.const 1020))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=1024  (i32.and (i32.shr_u (local.get $w3) (i32.const 14)) (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=2048  (i32.and (i32.shr_u (local.get $w3) (i32.const 6))  (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=3072  (i32.and (i32.shl   (local.get $w3) (i32.const 2))  (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=4096  (i32.and (i32.shr_u (local.get $w2) (i32.const 22)) (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=5120  (i32.and (i32.shr_u (local.get $w2) (i32.const 14)) (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=6144  (i32.and (i32.shr_u (local.get $w2) (i32.const 6))  (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=7168  (i32.and (i32.shl   (local.get $w2) (i32.const 2))  (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=8192  (i32.and (i32.shr_u (local.get $w1) (i32.const 22)) (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=9216  (i32.and (i32.shr_u (local.get $w1) (i32.const 14)) (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=10240 (i32.and (i32.shr_u (local.get $w1) (i32.const 6))  (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=11264 (i32.and (i32.shl   (local.get $w1) (i32.const 2))  (i32.const 1020)))))
+        (local.set $w0 (i32.xor (i32.load offset=0 (local.get $p)) (local.get $c)))
+        (local.set $c (i32.xor (local.get $a) (i32.load offset=12288 (i32.and (i32.shr_u (local.get $w0) (i32.const 22)) (i32.const 1020)))))
+        (local.set $c (i32.xor (local.get $c) (i32.load offset=13312 (i32.and (i32.shr_u (local.get $w0) (i32.const 14)) (i32.const 1020)))))
+        (local.set $c (i32.xor (local.get $c) (i32.load offset=14336 (i32.and (i32.shr_u (local.get $w0) (i32.const 6))  (i32.const 1020)))))
+        (local.set $c (i32.xor (local.get $c) (i32.load offset=15360 (i32.and (i32.shl   (local.get $w0) (i32.const 2))  (i32.const 1020)))))
+        (local.set $w1 (i32.load offset=20 (local.get $p)))
+        (local.set $w2 (i32.load offset=24 (local.get $p)))
+        (local.set $w3 (i32.load offset=28 (local.get $p)))
+        (local.set $a (i32.load offset=0     (i32.and (i32.shr_u (local.get $w3) (i32.const 22)) (i32.const 1020))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=1024  (i32.and (i32.shr_u (local.get $w3) (i32.const 14)) (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=2048  (i32.and (i32.shr_u (local.get $w3) (i32.const 6))  (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=3072  (i32.and (i32.shl   (local.get $w3) (i32.const 2))  (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=4096  (i32.and (i32.shr_u (local.get $w2) (i32.const 22)) (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=5120  (i32.and (i32.shr_u (local.get $w2) (i32.const 14)) (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=6144  (i32.and (i32.shr_u (local.get $w2) (i32.const 6))  (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=7168  (i32.and (i32.shl   (local.get $w2) (i32.const 2))  (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=8192  (i32.and (i32.shr_u (local.get $w1) (i32.const 22)) (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=9216  (i32.and (i32.shr_u (local.get $w1) (i32.const 14)) (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=10240 (i32.and (i32.shr_u (local.get $w1) (i32.const 6))  (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=11264 (i32.and (i32.shl   (local.get $w1) (i32.const 2))  (i32.const 1020)))))
+        (local.set $w0 (i32.xor (i32.load offset=16 (local.get $p)) (local.get $c)))
+        (local.set $c (i32.xor (local.get $a) (i32.load offset=12288 (i32.and (i32.shr_u (local.get $w0) (i32.const 22)) (i32.const 1020)))))
+        (local.set $c (i32.xor (local.get $c) (i32.load offset=13312 (i32.and (i32.shr_u (local.get $w0) (i32.const 14)) (i32.const 1020)))))
+        (local.set $c (i32.xor (local.get $c) (i32.load offset=14336 (i32.and (i32.shr_u (local.get $w0) (i32.const 6))  (i32.const 1020)))))
+        (local.set $c (i32.xor (local.get $c) (i32.load offset=15360 (i32.and (i32.shl   (local.get $w0) (i32.const 2))  (i32.const 1020)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 32)))
         (br $body)))
+
+    ;; One more block when 16-31 bytes are left (the same code as above).
+    (if (i32.ge_u (i32.sub (local.get $end) (local.get $p)) (i32.const 16))
+      (then
+        (local.set $w1 (i32.load offset=4 (local.get $p)))
+        (local.set $w2 (i32.load offset=8 (local.get $p)))
+        (local.set $w3 (i32.load offset=12 (local.get $p)))
+        (local.set $a (i32.load offset=0     (i32.and (i32.shr_u (local.get $w3) (i32.const 22)) (i32.const 1020))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=1024  (i32.and (i32.shr_u (local.get $w3) (i32.const 14)) (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=2048  (i32.and (i32.shr_u (local.get $w3) (i32.const 6))  (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=3072  (i32.and (i32.shl   (local.get $w3) (i32.const 2))  (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=4096  (i32.and (i32.shr_u (local.get $w2) (i32.const 22)) (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=5120  (i32.and (i32.shr_u (local.get $w2) (i32.const 14)) (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=6144  (i32.and (i32.shr_u (local.get $w2) (i32.const 6))  (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=7168  (i32.and (i32.shl   (local.get $w2) (i32.const 2))  (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=8192  (i32.and (i32.shr_u (local.get $w1) (i32.const 22)) (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=9216  (i32.and (i32.shr_u (local.get $w1) (i32.const 14)) (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=10240 (i32.and (i32.shr_u (local.get $w1) (i32.const 6))  (i32.const 1020)))))
+        (local.set $a (i32.xor (local.get $a) (i32.load offset=11264 (i32.and (i32.shl   (local.get $w1) (i32.const 2))  (i32.const 1020)))))
+        (local.set $w0 (i32.xor (i32.load offset=0 (local.get $p)) (local.get $c)))
+        (local.set $c (i32.xor (local.get $a) (i32.load offset=12288 (i32.and (i32.shr_u (local.get $w0) (i32.const 22)) (i32.const 1020)))))
+        (local.set $c (i32.xor (local.get $c) (i32.load offset=13312 (i32.and (i32.shr_u (local.get $w0) (i32.const 14)) (i32.const 1020)))))
+        (local.set $c (i32.xor (local.get $c) (i32.load offset=14336 (i32.and (i32.shr_u (local.get $w0) (i32.const 6))  (i32.const 1020)))))
+        (local.set $c (i32.xor (local.get $c) (i32.load offset=15360 (i32.and (i32.shl   (local.get $w0) (i32.const 2))  (i32.const 1020)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))))
 
     ;; Words: slice-by-4 (T3..T0) for the last 0-3 whole words.
     (block $words_done
