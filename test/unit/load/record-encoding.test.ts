@@ -31,6 +31,22 @@ test('value header round trip and checksum catches any flipped bit', () => {
   assert.is(checkValue(v, 0, 20, crc32c), ValueCheck.TOO_SHORT);
 });
 
+test('value header bytes are the big-endian fields Buffer would write (fractional send times too)', () => {
+  const v = Buffer.alloc(40);
+  const want = Buffer.alloc(24);
+  for (const ts of [0, 1.5, 1_765_000_000_123_456.25, 2 ** 53 - 1]) {
+    writeValueHeader(v, 8, ts, 0xfedcba98, 0xffffffff, 0x12345678);
+    want.writeDoubleBE(ts, 0);
+    want.writeUInt32BE(0xfedcba98, 8);
+    want.writeUInt32BE(0xffffffff, 12);
+    assert.equal(v.subarray(8, 24), want.subarray(0, 16), `ts ${ts}`);
+    assert.is(readSendTimeUs(v, 8), ts);
+    assert.is(v.readUInt32BE(8 + 16), 0x4d4c5231);
+  }
+  assert.equal(v.subarray(0, 8), Buffer.alloc(8));
+  assert.equal(v.subarray(32), Buffer.alloc(8));
+});
+
 test('murmur2 matches the Kafka default partitioner (kafkajs as oracle)', () => {
   for (const s of ['21', 'foobar', 'a-little-bit-long-string', 'abc', '', 'x', '000042', 'lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8']) {
     assert.is(murmur2(Buffer.from(s)), kafkajsMurmur2(Buffer.from(s)) | 0, s);
