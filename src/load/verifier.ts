@@ -24,16 +24,7 @@ import {
   ATTRIBUTES_OFFSET, BATCH_HEADER_SIZE, CONTROL_MASK, CRC_OFFSET, CRC_START, LENGTH_OFFSET, LOG_OVERHEAD,
   MAGIC_OFFSET, MAGIC_V2, RECORDS_COUNT_OFFSET, RECORDS_OFFSET, baseOffset, lastOffsetDelta,
 } from '../protocol/record-batch/record-batch-header.js';
-import { crc32cJs } from '../wasm/crc32c-js.js';
-import { crc32c } from '../wasm/crc32c.js';
-
-/**
- * Record payloads are short: below this, the JS CRC-32C beats the WASM one,
- * whose per-call copy into WASM memory dominates (measured in the consumer).
- */
-const SHORT_CRC_BYTES = 512;
-const shortCrc32c = (b: Uint8Array, start: number, end: number): number =>
-  end - start < SHORT_CRC_BYTES ? crc32cJs(b, start, end) : crc32c(b, start, end);
+import { Crc32cWorkspace } from '../wasm/crc32c-workspace.js';
 import { checkValue, readProducerId, readSendTimeUs, readSequence, ValueCheck } from './record-value.js';
 
 export interface VerificationReport {
@@ -105,6 +96,8 @@ export class Verifier {
   /** Records the current processRecords call may still accept (a consumer's --records limit). */
   private budget = Infinity;
   private readonly cursor: Cursor = { pos: 0 };
+  /** This verifier's batch copy in WASM memory (see processBatch). */
+  private readonly workspace = new Crc32cWorkspace();
 
   constructor(private readonly opts: VerifierOptions) {}
 
@@ -178,7 +171,10 @@ export class Verifier {
       st.next = Math.max(st.next, base + 1);
       return;
     }
-    if (crc32c(buf, pos + CRC_START, pos + size) !== buf.readUInt32BE(pos + CRC_OFFSET)) {
+    // One copy into WASM memory serves the batch CRC and every record's payload checksum.
+    const ws = this.workspace;
+    ws.load(buf, pos, pos + size);
+    if (ws.crc32c(buf, pos + CRC_START, pos + size) !== buf.readUInt32BE(pos + CRC_OFFSET)) {
       r.corruptBatches++;
       this.problem(`${where}: batch at offsets ${base}..${last} fails its CRC-32C`);
       st.next = Math.max(st.next, last + 1);
@@ -205,6 +201,7 @@ export class Verifier {
         batch = decompress(codec, buf.subarray(pos + RECORDS_OFFSET, pos + size));
         start = 0;
         end = batch.length;
+        ws.load(batch, start, end);
       } catch (err) {
         r.corruptBatches++;
         this.problem(`${where}: batch at offsets ${base}..${last} does not decompress: ${(err as Error).message}`);
@@ -268,7 +265,7 @@ export class Verifier {
       this.problem(`${where}@${offset}: null value`);
       return;
     }
-    const check = checkValue(buf, pos, len, shortCrc32c);
+    const check = checkValue(buf, pos, len, this.workspace.crc32c);
     if (check !== ValueCheck.OK) {
       if (check === ValueCheck.CHECKSUM) {
         r.checksumFailures++;

@@ -1,0 +1,62 @@
+/**
+ * Copy a range of bytes into WASM memory once, then checksum many ranges of
+ * it: the load generator's verifier checks each batch's CRC-32C and then each
+ * record's payload checksum in the same bytes. Through `crc32c(bytes, …)`
+ * every short record would pay a view allocation and a copy into the
+ * kernel's scratch memory (slower than the JS twin below ~512 B); here the
+ * batch is copied once and each record costs one call into the kernel.
+ *
+ *   memory: [0, CRC32C_TABLE_BYTES) tables | [BASE, BASE + loaded length) the loaded bytes
+ *
+ * The memory grows to the largest range loaded (a batch, at most a fetch
+ * response's size). With MILLRACE_WASM=0 the same code runs the JS twin over
+ * the memory (see createCrc32cOnMemory).
+ *
+ * Thread ownership: one workspace per thread (its memory is private).
+ */
+import { CRC32C_TABLE_BYTES, createCrc32cOnMemory, crc32c as crc32cCopyIn } from './crc32c.js';
+
+const PAGE = 65536;
+/** Loaded bytes start at the first page boundary after the tables. */
+const BASE = PAGE;
+
+export class Crc32cWorkspace {
+  private readonly memory = new WebAssembly.Memory({ initial: 2 });
+  private readonly crcAt = createCrc32cOnMemory(this.memory);
+  private heap = new Uint8Array(this.memory.buffer);
+  private source: Uint8Array | null = null;
+  private sourceStart = 0;
+  private sourceEnd = 0;
+
+  constructor() {
+    if (BASE < CRC32C_TABLE_BYTES) throw new Error('crc32c workspace would overlap the kernel tables');
+  }
+
+  /** Copy bytes[start, end) into the workspace; later `crc32c` calls on ranges inside it read the copy. */
+  load(bytes: Uint8Array, start: number, end: number): void {
+    if (!(start >= 0 && start <= end && end <= bytes.length)) {
+      throw new RangeError(`crc32c workspace range [${start}, ${end}) outside 0..${bytes.length}`);
+    }
+    const need = BASE + (end - start);
+    if (need > this.heap.length) {
+      this.memory.grow(Math.ceil((need - this.heap.length) / PAGE));
+      this.heap = new Uint8Array(this.memory.buffer);
+    }
+    this.heap.set(bytes.subarray(start, end), BASE);
+    this.source = bytes;
+    this.sourceStart = start;
+    this.sourceEnd = end;
+  }
+
+  /**
+   * CRC-32C of bytes[start, end): from the loaded copy when `bytes` is the
+   * loaded buffer and the range lies inside the loaded range, otherwise by
+   * the ordinary copy-in path. Same contract as crc32c.
+   */
+  readonly crc32c = (bytes: Uint8Array, start: number, end: number): number => {
+    if (bytes === this.source && start >= this.sourceStart && start <= end && end <= this.sourceEnd) {
+      return this.crcAt(BASE + (start - this.sourceStart), end - start);
+    }
+    return crc32cCopyIn(bytes, start, end);
+  };
+}
