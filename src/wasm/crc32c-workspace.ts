@@ -8,8 +8,9 @@
  *
  *   memory: [0, CRC32C_TABLE_BYTES) tables | [BASE, BASE + loaded length) the loaded bytes
  *
- * The memory grows to the largest range loaded (a batch, at most a fetch
- * response's size). With MILLRACE_WASM=0 the same code runs the JS twin over
+ * The copy is a snapshot: change the loaded bytes and checks of them read
+ * stale data until the next `load`. The memory grows to the largest range
+ * loaded (a batch, at most a fetch response's size). With MILLRACE_WASM=0 the same code runs the JS twin over
  * the memory (see createCrc32cOnMemory).
  *
  * Thread ownership: one workspace per thread (its memory is private).
