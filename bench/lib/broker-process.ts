@@ -14,7 +14,7 @@ import { track, waitExit } from './proc.js';
 
 const MAIN_JS = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 /** The Node flags `npm start` and bin/millrace.js run the broker with (README, "Garbage collection"). */
-const BROKER_NODE_ARGS = ['--max-semi-space-size=4', '--initial-old-space-size=64'];
+const BROKER_NODE_ARGS = ['--max-semi-space-size=4', '--initial-old-space-size=64', '--no-memory-reducer'];
 
 export interface BrokerProcessOptions {
   /** --shards; undefined = the broker's default (number of CPUs). */
