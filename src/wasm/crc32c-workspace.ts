@@ -10,8 +10,8 @@
  *
  * The copy is a snapshot: change the loaded bytes and checks of them read
  * stale data until the next `load`. The memory grows to the largest range
- * loaded (a batch, at most a fetch response's size). With MILLRACE_WASM=0 the same code runs the JS twin over
- * the memory (see createCrc32cOnMemory).
+ * loaded (a batch, at most a fetch response's size). With MILLRACE_WASM=0
+ * the same code runs the JS twin over the memory (see createCrc32cOnMemory).
  *
  * Thread ownership: one workspace per thread (its memory is private).
  */
