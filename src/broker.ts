@@ -24,7 +24,7 @@ import { startMetricsServer, type MetricsServer } from './metrics/metrics-server
 import { Engine } from './shard/engine.js';
 import { InlineShard } from './shard/inline-shard.js';
 import type { Shard } from './shard/shard.js';
-import { WorkerShard } from './shard/worker-shard.js';
+import { DEFAULT_WORKER_SHARD_OPTIONS, WorkerShard } from './shard/worker-shard.js';
 import type { LogConfig } from './storage/log-config.js';
 import type { RecoveryHints } from './storage/partition-log.js';
 import { DEFAULT_POOL_MIN_BYTES, verifyPartitionsInParallel } from './shard/recovery-pool.js';
@@ -77,8 +77,8 @@ async function composeBroker(
   const producerIds = await ProducerIdManager.open(dataDir);
   // --shards 0: partitions run inline on this thread; otherwise one worker thread per shard.
   const shards: Shard[] = config.shards === 0
-    ? [new InlineShard(0)]
-    : Array.from({ length: config.shards }, (_, i) => new WorkerShard(i));
+    ? [new InlineShard(0, config.tailCacheBytes)]
+    : Array.from({ length: config.shards }, (_, i) => new WorkerShard(i, { ...DEFAULT_WORKER_SHARD_OPTIONS, tailCacheBytes: Math.floor(config.tailCacheBytes / config.shards) }));
   const engine = new Engine(shards, dataDir);
   const purgatory = new FetchPurgatory();
   engine.onData((key) => purgatory.wake(key));

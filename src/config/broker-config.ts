@@ -14,6 +14,7 @@ import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { Option, type Command } from 'commander';
 import { logger } from '../common/logger.js';
+import { DEFAULT_TAIL_CACHE_TOTAL_BYTES } from '../storage/log-config.js';
 import { parseProperties } from './properties.js';
 import {
   booleanType, enumType, flushPolicyType, intType, nullableIntType, optionalStringType, stringType,
@@ -55,6 +56,8 @@ export interface BrokerConfig {
   readonly flush: FlushPolicy;
   /** Shard worker threads; 0 = partitions run inline on the dispatcher thread. */
   readonly shards: number;
+  /** Memory for the tail caches of the partitions consumers read, split evenly across the shards. */
+  readonly tailCacheBytes: number;
   /** Prometheus metrics HTTP port; null = off. */
   readonly metricsPort: number | null;
   readonly logLevel: LogLevel;
@@ -298,6 +301,10 @@ export const BROKER_OPTIONS: readonly BrokerOption[] = [
   opt('shards', {
     type: intType({ min: 0, max: 1024 }), default: () => availableParallelism(), defaultText: 'number of CPUs', argName: 'n', property: 'millrace.shards',
     description: 'Shard worker threads owning partitions (0 = inline on the dispatcher thread)',
+  }),
+  opt('tailCacheBytes', {
+    type: intType({ min: 0 }), default: DEFAULT_TAIL_CACHE_TOTAL_BYTES, argName: 'bytes', property: 'millrace.tail.cache.bytes',
+    description: 'Memory for the newest batches of the partitions consumers read (at most 8 MiB each), split across the shards',
   }),
   opt('metricsPort', {
     type: nullableIntType({ min: 0, max: 65535 }, 'port|off'), default: null, argName: 'port', property: 'millrace.metrics.port',

@@ -195,6 +195,13 @@ export class BrokerMetrics implements RequestObserver, TrafficObserver {
         for (const s of self.shardStats) if (s.stats) shardSize.set({ shard: s.shard }, s.stats.partitions.reduce((n, p) => n + p.sizeBytes, 0));
       },
     });
+    const tailCache = new Gauge({
+      name: 'millrace_shard_tail_cache_bytes', help: 'Bytes of recent batches a shard holds in memory for the partitions consumers read', labelNames: ['shard'], registers: [r],
+      collect() {
+        tailCache.reset();
+        for (const s of self.shardStats) if (s.stats) tailCache.set({ shard: s.shard }, s.stats.partitions.reduce((n, p) => n + p.tailCacheBytes, 0));
+      },
+    });
     const topicSize = new Gauge({
       name: 'millrace_topic_log_size_bytes', help: 'Bytes of segment files of a topic (all partitions)', labelNames: ['topic'], registers: [r],
       collect() {

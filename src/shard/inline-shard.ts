@@ -5,8 +5,9 @@
 import { ErrorCode } from '../common/error-codes.js';
 import { logger } from '../common/logger.js';
 import { fsyncSnapshot } from '../storage/fsync-stats.js';
-import type { LogConfig } from '../storage/log-config.js';
+import { DEFAULT_TAIL_CACHE_TOTAL_BYTES, type LogConfig } from '../storage/log-config.js';
 import { PartitionLog, type RecoveryHints } from '../storage/partition-log.js';
+import { TailCacheBudget } from '../storage/tail-cache-budget.js';
 import type {
   FetchOp, FetchOutcome, MaybePromise, PartitionKey, PartitionOffsets, ProduceOp, ProduceOutcome, Shard, ShardStats, TimestampOffset,
 } from './shard.js';
@@ -17,14 +18,17 @@ export class InlineShard implements Shard {
   private readonly logs = new Map<PartitionKey, PartitionLog>();
   private readonly dataListeners: ((key: PartitionKey) => void)[] = [];
   private readonly log;
+  private readonly cacheBudget: TailCacheBudget;
 
-  constructor(readonly id: number) {
+  /** `tailCacheBytes`: memory for the tail caches of this shard's partitions that consumers read. */
+  constructor(readonly id: number, tailCacheBytes = DEFAULT_TAIL_CACHE_TOTAL_BYTES) {
     this.log = logger.child({ shard: id });
+    this.cacheBudget = new TailCacheBudget(tailCacheBytes);
   }
 
   async openPartition(key: PartitionKey, dir: string, config: LogConfig, hints?: RecoveryHints): Promise<void> {
     if (this.logs.has(key)) return;
-    const plog = await PartitionLog.open(dir, config, Date.now(), hints);
+    const plog = await PartitionLog.open(dir, config, Date.now(), hints, this.cacheBudget);
     plog.onAppend(() => { for (const l of this.dataListeners) l(key); });
     this.logs.set(key, plog);
   }
@@ -106,6 +110,7 @@ export class InlineShard implements Shard {
   stats(): ShardStats {
     const partitions = [...this.logs].map(([key, plog]) => ({
       key, sizeBytes: plog.sizeBytes, logStartOffset: plog.logStartOffset, logEndOffset: plog.logEndOffset, segments: plog.segmentCount,
+      tailCacheBytes: plog.tailCacheBytes,
     }));
     return { partitions, fsync: fsyncSnapshot() };
   }

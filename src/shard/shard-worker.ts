@@ -41,6 +41,7 @@ interface ShardWorkerData {
   slotBuffer: SharedArrayBuffer;
   slotCount: number;
   slotBytes: number;
+  tailCacheBytes: number;
 }
 
 const data = workerData as ShardWorkerData;
@@ -48,7 +49,7 @@ const log = logger.child({ shard: data.shardId, thread: 'worker' });
 const inRing = new ShardRing(data.inMemory.buffer as unknown as SharedArrayBuffer, data.inBase, data.inCapacity);
 const outRing = new ShardRing(data.outBuffer, 0, data.outCapacity);
 const slots = new FetchSlots(data.slotBuffer, data.slotCount, data.slotBytes);
-const shard = new InlineShard(data.shardId);
+const shard = new InlineShard(data.shardId, data.tailCacheBytes);
 const keys = new Map<number, string>();
 const handles = new Map<string, number>();
 /** Partitions a consumer has read to the end of: their appends are pushed to the dispatcher's TailMirror. */

@@ -78,6 +78,8 @@ export interface PartitionStat {
   logStartOffset: number;
   logEndOffset: number;
   segments: number;
+  /** Bytes held by the partition's tail cache (0 while nobody reads it). */
+  tailCacheBytes: number;
 }
 
 /** What a shard reports when asked (metrics scrapes; off the hot path). */

@@ -31,7 +31,7 @@
 import { Worker } from 'node:worker_threads';
 import { ErrorCode } from '../common/error-codes.js';
 import { logger } from '../common/logger.js';
-import type { LogConfig } from '../storage/log-config.js';
+import { DEFAULT_TAIL_CACHE_TOTAL_BYTES, type LogConfig } from '../storage/log-config.js';
 import type { RecoveryHints } from '../storage/partition-log.js';
 import {
   FETCH_MIN_ONE_BATCH, FETCH_REPLY_HEADER_BYTES, FETCH_SLOT_OK, Op, PRODUCE_HEADER_BYTES, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest,
@@ -56,6 +56,8 @@ export interface WorkerShardOptions {
   fetchSlotBytes: number;
   /** Pending (not yet in the ring) bytes above which the shard reports congestion. */
   maxOverflowBytes: number;
+  /** The worker's tail-cache budget (TailCacheBudget). */
+  tailCacheBytes: number;
 }
 
 export const DEFAULT_WORKER_SHARD_OPTIONS: WorkerShardOptions = {
@@ -64,6 +66,7 @@ export const DEFAULT_WORKER_SHARD_OPTIONS: WorkerShardOptions = {
   fetchSlots: 16,
   fetchSlotBytes: 1024 * 1024,
   maxOverflowBytes: 64 * 1024 * 1024,
+  tailCacheBytes: DEFAULT_TAIL_CACHE_TOTAL_BYTES / 2,
 };
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
@@ -128,7 +131,7 @@ export class WorkerShard implements Shard {
     this.worker = new Worker(new URL('./shard-worker.js', import.meta.url), {
       workerData: {
         shardId: this.id, inMemory, inBase: IN_BASE, inCapacity: this.options.inboundBytes, outBuffer, outCapacity: this.options.outboundBytes,
-        slotBuffer, slotCount, slotBytes,
+        slotBuffer, slotCount, slotBytes, tailCacheBytes: this.options.tailCacheBytes,
       },
       name: `millrace-shard-${this.id}`,
     });

@@ -48,6 +48,8 @@ export interface LogConfig {
 }
 
 export const DEFAULT_TAIL_CACHE_BYTES = 8 * 1024 * 1024;
+/** The broker's memory for all tail caches together (millrace.tail.cache.bytes), split across its shards. */
+export const DEFAULT_TAIL_CACHE_TOTAL_BYTES = 256 * 1024 * 1024;
 
 /** Kafka's defaults, except the flush policy (group commit). */
 export const DEFAULT_LOG_CONFIG: LogConfig = {

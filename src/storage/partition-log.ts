@@ -76,6 +76,7 @@ import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerStateManager, SNAPSHOT_SUFFI
 import { DEFAULT_TAIL_CACHE_BYTES, checkLogConfig, type LogConfig } from './log-config.js';
 import { MAX_RELATIVE_OFFSET, Segment, type SegmentStats } from './segment.js';
 import { TailCache } from './tail-cache.js';
+import type { TailCacheBudget, TailCacheMember } from './tail-cache-budget.js';
 
 export type { LogConfig, FlushPolicy } from './log-config.js';
 export { DEFAULT_LOG_CONFIG } from './log-config.js';
@@ -120,10 +121,18 @@ function readOffsetFile(path: string): number | null {
   return Number.isSafeInteger(n) && n >= 0 ? n : null;
 }
 
-export class PartitionLog implements Log {
+export class PartitionLog implements Log, TailCacheMember {
   private config: LogConfig;
   private readonly segments: Segment[] = [];
   private readonly cache: TailCache;
+  /**
+   * With a budget (shards), appends are cached only while consumers read the
+   * partition (tail-cache-budget.ts); without one (tests, tools), always.
+   */
+  private readonly cacheBudget: TailCacheBudget | null;
+  private caching: boolean;
+  private lastReadMs = 0;
+  private cacheShare = Infinity;
   private readonly listeners: AppendListener[] = [];
   private readonly log: Logger;
   private _logStartOffset = 0;
@@ -144,18 +153,20 @@ export class PartitionLog implements Log {
   private snapshots: number[] = [];
   leaderEpoch = -1;
 
-  private constructor(readonly dir: string, config: LogConfig) {
+  private constructor(readonly dir: string, config: LogConfig, budget: TailCacheBudget | null) {
     this.config = config;
     this.cache = new TailCache(config.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES, config.tailCacheReuse === true);
+    this.cacheBudget = budget;
+    this.caching = budget === null;
     this.log = logger.child({ component: 'storage', dir });
   }
 
   /** Open (creating if needed) the log in `dir`, recovering it as described at the top. */
-  static async open(dir: string, config: LogConfig, nowMs: number = Date.now(), hints: RecoveryHints = {}): Promise<PartitionLog> {
+  static async open(dir: string, config: LogConfig, nowMs: number = Date.now(), hints: RecoveryHints = {}, cacheBudget: TailCacheBudget | null = null): Promise<PartitionLog> {
     const bad = checkLogConfig(config);
     if (bad) throw new Error(`invalid log config: ${bad}`);
     fs.mkdirSync(dir, { recursive: true });
-    const plog = new PartitionLog(dir, config);
+    const plog = new PartitionLog(dir, config, cacheBudget);
     plog.load(nowMs, hints);
     plog.setupFlushTimer();
     return plog;
@@ -408,7 +419,8 @@ export class PartitionLog implements Log {
       this.goOffline(e as Error);
       return ErrorCode.KAFKA_STORAGE_ERROR;
     }
-    this.cache.append(records, p.batches, p.baseOffset);
+    if (this.cacheBudget) this.stopCachingIfUnread();
+    if (this.caching) this.cache.append(records, p.batches, p.baseOffset);
     this.nextOffset = p.lastOffset + 1;
     this.producerState.apply(pbs);
     this.stats.appends++;
@@ -497,6 +509,7 @@ export class PartitionLog implements Log {
     const start = this._logStartOffset;
     if (this.failure || this.closed) return emptyRead(ErrorCode.KAFKA_STORAGE_ERROR, hw, start);
     if (fetchOffset < start || fetchOffset > hw) return emptyRead(ErrorCode.OFFSET_OUT_OF_RANGE, hw, start);
+    if (this.cacheBudget) this.noteRead();
     const out: Buffer[] = [];
     let bytes = 0;
     if (fetchOffset === hw) return { error: ErrorCode.NONE, records: out, bytes, highWatermark: hw, logStartOffset: start };
@@ -525,6 +538,31 @@ export class PartitionLog implements Log {
       return emptyRead(ErrorCode.KAFKA_STORAGE_ERROR, hw, start);
     }
     return { error: ErrorCode.NONE, records: out, bytes, highWatermark: hw, logStartOffset: start };
+  }
+
+  /** A consumer read the partition: its appends are cached from now on (until it goes unread for the budget's idleMs). */
+  private noteRead(): void {
+    this.lastReadMs = performance.now();
+    if (this.caching) return;
+    this.caching = true;
+    this.cacheBudget!.join(this);
+  }
+
+  /** Switches the cache off (and empties it) once nobody has read the partition for the budget's idleMs. */
+  private stopCachingIfUnread(): void {
+    if (!this.caching || performance.now() - this.lastReadMs <= this.cacheBudget!.idleMs) return;
+    this.caching = false;
+    this.cache.clear();
+    this.cacheBudget!.leave(this);
+  }
+
+  setTailCacheShare(bytes: number): void {
+    this.cacheShare = bytes;
+    this.cache.setLimit(this.cacheLimit());
+  }
+
+  private cacheLimit(): number {
+    return Math.min(this.config.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES, this.cacheShare);
   }
 
   /** Index of the segment that holds `offset` (the last with baseOffset ≤ offset; 0 if none). */
@@ -662,6 +700,7 @@ export class PartitionLog implements Log {
         this.cache.dropBelow(this._logStartOffset);
       }
       this.producerState.expire(nowMs, this.config.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS);
+      if (this.cacheBudget) this.stopCachingIfUnread(); // partitions no longer appended to free their caches here
     } catch (e) {
       this.goOffline(e as Error);
     }
@@ -703,7 +742,7 @@ export class PartitionLog implements Log {
     if (old.flush.kind !== config.flush.kind || (old.flush.kind === 'interval' && config.flush.kind === 'interval' && old.flush.intervalMs !== config.flush.intervalMs)) {
       this.setupFlushTimer();
     }
-    this.cache.setLimit(config.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES);
+    this.cache.setLimit(this.cacheLimit());
   }
 
   private setupFlushTimer(): void {
@@ -749,8 +788,13 @@ export class PartitionLog implements Log {
     } finally {
       this.closed = true;
       for (const s of this.segments) s.close();
-      this.cache.clear();
+      this.releaseCache();
     }
+  }
+
+  private releaseCache(): void {
+    this.cache.clear();
+    this.cacheBudget?.leave(this);
   }
 
   /** Close without flushing and remove the directory. */
@@ -760,7 +804,7 @@ export class PartitionLog implements Log {
     this.flushTimer = null;
     for (const s of this.segments) s.delete();
     this.segments.length = 0;
-    this.cache.clear();
+    this.releaseCache();
     await fs.promises.rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -162,6 +162,7 @@ export class TailCache {
     this.chunk = null;
     this.chunkUsed = 0;
     this.live.clear();
+    this.spare.length = 0;
   }
 
   /** Forget batches that end before `offset` (after DeleteRecords or retention). */
