@@ -188,6 +188,32 @@ export class ClusterClient {
     return out;
   }
 
+  /**
+   * Size on disk of each partition of `topic` (DescribeLogDirs to each
+   * leader, summed over its log directories, future logs left out), or
+   * null when a leader does not serve DescribeLogDirs.
+   */
+  async partitionSizes(topic: TopicMetadata): Promise<Map<number, number> | null> {
+    const byLeader = new Map<number, number[]>();
+    for (const p of topic.partitions) if (p.leader >= 0) byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), p.partition]);
+    const out = new Map<number, number>();
+    const answered = await Promise.all([...byLeader].map(async ([leader, parts]) => {
+      const c = await this.connection(leader);
+      if (!this.supports(c, 'DescribeLogDirs', 1, 4)) return false;
+      const res = await this.request('DescribeLogDirs', c.send('DescribeLogDirs', this.version(c, 'DescribeLogDirs', 4, 1), { topics: [{ topic: topic.name, partitions: parts }] }));
+      if (res.errorCode !== ErrorCode.NONE) throw kafkaError(res.errorCode, `DescribeLogDirs for topic '${topic.name}'`);
+      for (const dir of res.results) {
+        if (dir.errorCode !== ErrorCode.NONE) continue; // an offline log dir holds nothing readable
+        for (const t of dir.topics) {
+          if (t.name !== topic.name) continue;
+          for (const p of t.partitions) if (!p.isFutureKey) out.set(p.partitionIndex, (out.get(p.partitionIndex) ?? 0) + p.partitionSize);
+        }
+      }
+      return true;
+    }));
+    return answered.every(Boolean) ? out : null;
+  }
+
   close(): void {
     for (const c of new Set([this.bootstrap, ...this.conns.values()])) c.close();
     this.conns.clear();

@@ -2,12 +2,9 @@
  * `millrace topics list | describe | create | delete | alter | config`:
  * topic administration over the Kafka protocol (Metadata, ListOffsets,
  * DescribeConfigs, CreateTopics, DeleteTopics, CreatePartitions,
- * IncrementalAlterConfigs with an AlterConfigs fallback), so it works against
- * any Kafka-compatible broker given with --bootstrap.
- *
- * Size on disk is not shown: the protocol reports it only through
- * DescribeLogDirs, which Millrace does not implement (the broker's /metrics
- * endpoint has it as millrace_topic_log_size_bytes).
+ * IncrementalAlterConfigs with an AlterConfigs fallback, DescribeLogDirs for
+ * sizes on disk), so it works against any Kafka-compatible broker given with
+ * --bootstrap.
  */
 import { Command } from 'commander';
 import { ErrorCode } from '../common/error-codes.js';
@@ -22,7 +19,7 @@ const TOPIC_RESOURCE = 2;
 const CONFIG_SOURCES: Readonly<Record<number, string>> = {
   0: 'unknown', 1: 'topic', 2: 'dynamic-broker', 3: 'dynamic-broker-default', 4: 'static-broker', 5: 'default', 6: 'broker-logger',
 };
-const SIZE_NOTE = 'size on disk: not reported over the Kafka protocol without DescribeLogDirs, which Millrace does not implement; see millrace_topic_log_size_bytes on the broker\'s /metrics';
+const SIZE_NOTE = 'size on disk: unknown, a leader of this topic does not serve DescribeLogDirs';
 
 async function withClient<T>(opts: ConnectionOptions, work: (c: ClusterClient) => Promise<T>): Promise<T> {
   const timeoutMs = parseIntOption('--timeout', opts.timeout, { min: 1 })!;
@@ -79,29 +76,33 @@ async function describe(topic: string, opts: ConnectionOptions & { allConfigs?: 
   await withClient(opts, async (client) => {
     const t = await client.topic(topic);
     const ids = t.partitions.map((p) => p.partition);
-    const [starts, ends, configs] = await Promise.all([
+    const [starts, ends, configs, sizes] = await Promise.all([
       client.listOffsets(t, ids, EARLIEST),
       client.listOffsets(t, ids, LATEST),
       describeTopicConfigs(client, topic),
+      client.partitionSizes(t),
     ]);
     const partitions = t.partitions.map((p) => ({
       partition: p.partition, leader: p.leader, replicas: p.replicas, isr: p.isr,
       logStartOffset: starts.get(p.partition) ?? -1, logEndOffset: ends.get(p.partition) ?? -1,
+      sizeBytes: sizes?.get(p.partition) ?? null,
       ...(p.errorCode !== ErrorCode.NONE ? { errorCode: p.errorCode } : {}),
     }));
+    const sizeBytes = sizes ? [...sizes.values()].reduce((a, b) => a + b, 0) : null;
     if (opts.json) {
       return printJson({
         topic: t.name, topicId: t.topicId, internal: t.internal, partitions, replicationFactor: t.partitions[0]?.replicas.length ?? 0,
-        sizeBytes: null, sizeNote: SIZE_NOTE, configs,
+        sizeBytes, ...(sizes ? {} : { sizeNote: SIZE_NOTE }), configs,
       });
     }
     const c = colorsFor(process.stdout);
     const total = partitions.reduce((n, p) => n + Math.max(0, p.logEndOffset - p.logStartOffset), 0);
     process.stdout.write(`${c.bold('Topic')} ${t.name}${t.topicId ? `  ${c.dim(`id ${t.topicId}`)}` : ''}${t.internal ? '  (internal)' : ''}\n`);
-    process.stdout.write(`partitions ${partitions.length}, replication factor ${t.partitions[0]?.replicas.length ?? 0}, offsets held (end − start, all partitions) ${total}\n`);
-    process.stdout.write(`${c.dim(SIZE_NOTE)}\n\n`);
-    process.stdout.write(renderTable(['PARTITION', 'LEADER', 'REPLICAS', 'ISR', 'START', 'END'],
-      partitions.map((p) => [p.partition, p.leader, p.replicas.join(',') || '-', p.isr.join(',') || '-', p.logStartOffset, p.logEndOffset])));
+    process.stdout.write(`partitions ${partitions.length}, replication factor ${t.partitions[0]?.replicas.length ?? 0}, offsets held (end − start, all partitions) ${total}`
+      + `${sizeBytes === null ? '' : `, size on disk ${sizeBytes} bytes`}\n`);
+    if (sizeBytes === null) process.stdout.write(`${c.dim(SIZE_NOTE)}\n`);
+    process.stdout.write('\n' + renderTable(['PARTITION', 'LEADER', 'REPLICAS', 'ISR', 'START', 'END', 'SIZE'],
+      partitions.map((p) => [p.partition, p.leader, p.replicas.join(',') || '-', p.isr.join(',') || '-', p.logStartOffset, p.logEndOffset, p.sizeBytes ?? '-'])));
     const shown = opts.allConfigs ? configs : configs.filter((e) => e.source === 'topic');
     process.stdout.write(`\n${c.bold(opts.allConfigs ? 'Configs' : 'Config overrides')}${opts.allConfigs ? '' : c.dim(` (${configs.length - shown.length} more at defaults: --all-configs)`)}\n`);
     if (shown.length > 0) process.stdout.write(renderTable(['NAME', 'VALUE', 'SOURCE'], shown.map((e) => [e.name, e.sensitive ? '(sensitive)' : e.value ?? '-', e.source])));

@@ -11,6 +11,7 @@ import { deleteTopicsHandler } from './delete-topics.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { describeGroupsHandler } from './describe-groups.js';
+import { describeLogDirsHandler } from './describe-log-dirs.js';
 import { fetchHandler } from './fetch.js';
 import { findCoordinatorHandler } from './find-coordinator.js';
 import { heartbeatHandler } from './heartbeat.js';
@@ -43,6 +44,7 @@ export function createHandlers(s: BrokerServices): Handler[] {
     createPartitionsHandler(s),
     incrementalAlterConfigsHandler(s),
     describeClusterHandler(s),
+    describeLogDirsHandler(s),
     findCoordinatorHandler(s),
     joinGroupHandler(s),
     syncGroupHandler(s),

@@ -12,6 +12,8 @@ import { ConfigSource, ConfigType } from '../../src/cluster/config-types.js';
 import { ErrorCode } from '../../src/common/error-codes.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { openConnection, produce, waitForTopics } from '../helpers/wire.js';
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 const TOPIC = 2;
 const BROKER = 4;
@@ -56,6 +58,7 @@ test('ApiVersions advertises the admin APIs at the recommended ranges', async ()
   assert.equal(range(37), [0, 3], 'CreatePartitions');
   assert.equal(range(44), [0, 1], 'IncrementalAlterConfigs');
   assert.equal(range(60), [0, 1], 'DescribeCluster');
+  assert.equal(range(35), [0, 4], 'DescribeLogDirs');
 });
 
 test('CreateTopics at every version 0-7', async () => {
@@ -325,6 +328,36 @@ test('DeleteRecords v0-2: explicit offsets, -1, out of range, unknown partitions
   // Below the current start: a no-op that reports the current low watermark.
   const noop = await conn.send('DeleteRecords', 2, { topics: [{ name: 'wire-dr', partitions: [{ partitionIndex: 0, offset: 3 }] }], timeoutMs: 5000 });
   assert.equal([noop.topics[0]!.partitions[0]!.errorCode, noop.topics[0]!.partitions[0]!.lowWatermark], [0, 15]);
+});
+
+/** Bytes of a partition's .log segment files on disk. */
+function logFileBytes(topic: string, partition: number): number {
+  const dir = join(tb.dataDir, `${topic}-${partition}`);
+  return readdirSync(dir).filter((n) => n.endsWith('.log')).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+}
+
+test('DescribeLogDirs v0-4: partition sizes on disk, null topics = all, partitions not held left out', async () => {
+  await createTopic(7, 'wire-ld', { numPartitions: 2 });
+  await waitForTopics(conn, ['wire-ld']);
+  await produce(conn, 'wire-ld', 1, Array.from({ length: 20 }, (_, j) => ({ value: Buffer.from(`v${j}`) })));
+  const sizes = [logFileBytes('wire-ld', 0), logFileBytes('wire-ld', 1)];
+  assert.ok(sizes[0] === 0 && sizes[1]! > 0, `on disk: ${sizes}`);
+  for (let v = 0; v <= 4; v++) {
+    const res = await conn.send('DescribeLogDirs', v, { topics: [{ topic: 'wire-ld', partitions: [0, 1, 7] }, { topic: 'wire-ld-missing', partitions: [0] }] });
+    assert.is(res.errorCode, 0);
+    assert.is(res.results.length, 1, `v${v}: one log dir`);
+    const dir = res.results[0]!;
+    assert.equal([dir.errorCode, dir.logDir], [0, resolve(tb.dataDir)], `v${v}`);
+    assert.equal(dir.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ ...p })) })), [{
+      name: 'wire-ld',
+      partitions: [0, 1].map((p) => ({ partitionIndex: p, partitionSize: sizes[p]!, offsetLag: 0, isFutureKey: false })),
+    }], `v${v}: sizes of the partitions held, nothing for partition 7 or the missing topic`);
+    if (v >= 4) assert.ok(dir.totalBytes > 0 && dir.usableBytes > 0 && dir.usableBytes <= dir.totalBytes, `volume ${dir.usableBytes} / ${dir.totalBytes}`);
+    else assert.equal([dir.totalBytes, dir.usableBytes], [-1, -1], 'not in the wire format before v4');
+  }
+  const all = await conn.send('DescribeLogDirs', 4, { topics: null });
+  const names = all.results[0]!.topics.map((t) => t.name);
+  assert.ok(names.includes('wire-ld') && names.includes('wire-dr'), `null topics lists every topic: ${names}`);
 });
 
 test('DescribeCluster v0-1', async () => {

@@ -132,6 +132,10 @@ import { readDescribeProducersRequest, writeDescribeProducersRequest, type Descr
 export * from './describe-producers-request.js';
 import { readDescribeProducersResponse, writeDescribeProducersResponse, type DescribeProducersResponse } from './describe-producers-response.js';
 export * from './describe-producers-response.js';
+import { readDescribeLogDirsRequest, writeDescribeLogDirsRequest, type DescribeLogDirsRequest } from './describe-log-dirs-request.js';
+export * from './describe-log-dirs-request.js';
+import { readDescribeLogDirsResponse, writeDescribeLogDirsResponse, type DescribeLogDirsResponse } from './describe-log-dirs-response.js';
+export * from './describe-log-dirs-response.js';
 export * from './request-header.js';
 export * from './response-header.js';
 export * from './consumer-protocol-subscription.js';
@@ -186,6 +190,7 @@ export const Apis = {
   OffsetDelete: { apiKey: 47, name: 'OffsetDelete', minVersion: 0, maxVersion: 0, firstFlexibleVersion: Infinity, latestVersionUnstable: false, readRequest: readOffsetDeleteRequest, writeRequest: writeOffsetDeleteRequest, readResponse: readOffsetDeleteResponse, writeResponse: writeOffsetDeleteResponse } as ApiSchema<OffsetDeleteRequest, OffsetDeleteResponse>,
   DescribeCluster: { apiKey: 60, name: 'DescribeCluster', minVersion: 0, maxVersion: 1, firstFlexibleVersion: 0, latestVersionUnstable: false, readRequest: readDescribeClusterRequest, writeRequest: writeDescribeClusterRequest, readResponse: readDescribeClusterResponse, writeResponse: writeDescribeClusterResponse } as ApiSchema<DescribeClusterRequest, DescribeClusterResponse>,
   DescribeProducers: { apiKey: 61, name: 'DescribeProducers', minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0, latestVersionUnstable: false, readRequest: readDescribeProducersRequest, writeRequest: writeDescribeProducersRequest, readResponse: readDescribeProducersResponse, writeResponse: writeDescribeProducersResponse } as ApiSchema<DescribeProducersRequest, DescribeProducersResponse>,
+  DescribeLogDirs: { apiKey: 35, name: 'DescribeLogDirs', minVersion: 0, maxVersion: 4, firstFlexibleVersion: 2, latestVersionUnstable: false, readRequest: readDescribeLogDirsRequest, writeRequest: writeDescribeLogDirsRequest, readResponse: readDescribeLogDirsResponse, writeResponse: writeDescribeLogDirsResponse } as ApiSchema<DescribeLogDirsRequest, DescribeLogDirsResponse>,
 } as const;
 
 export type ApiName = keyof typeof Apis;

@@ -6095,6 +6095,192 @@ export const MessageSchemas: Record<string, MessageSchema> = {
    ]
   }
  },
+ "DescribeLogDirsRequest": {
+  "valid": [
+   0,
+   4
+  ],
+  "flexible": 2,
+  "structs": {
+   "DescribeLogDirsRequest": [
+    {
+     "name": "topics",
+     "type": "[]DescribeLogDirsRequestDescribableLogDirTopic",
+     "versions": [
+      0,
+      4
+     ],
+     "nullable": [
+      0,
+      4
+     ]
+    }
+   ],
+   "DescribeLogDirsRequestDescribableLogDirTopic": [
+    {
+     "name": "topic",
+     "type": "string",
+     "versions": [
+      0,
+      4
+     ],
+     "nullable": null
+    },
+    {
+     "name": "partitions",
+     "type": "[]int32",
+     "versions": [
+      0,
+      4
+     ],
+     "nullable": null
+    }
+   ]
+  }
+ },
+ "DescribeLogDirsResponse": {
+  "valid": [
+   0,
+   4
+  ],
+  "flexible": 2,
+  "structs": {
+   "DescribeLogDirsResponse": [
+    {
+     "name": "throttleTimeMs",
+     "type": "int32",
+     "versions": [
+      0,
+      4
+     ],
+     "nullable": null
+    },
+    {
+     "name": "errorCode",
+     "type": "int16",
+     "versions": [
+      3,
+      4
+     ],
+     "nullable": null
+    },
+    {
+     "name": "results",
+     "type": "[]DescribeLogDirsResponseDescribeLogDirsResult",
+     "versions": [
+      0,
+      4
+     ],
+     "nullable": null
+    }
+   ],
+   "DescribeLogDirsResponseDescribeLogDirsResult": [
+    {
+     "name": "errorCode",
+     "type": "int16",
+     "versions": [
+      0,
+      4
+     ],
+     "nullable": null
+    },
+    {
+     "name": "logDir",
+     "type": "string",
+     "versions": [
+      0,
+      4
+     ],
+     "nullable": null
+    },
+    {
+     "name": "topics",
+     "type": "[]DescribeLogDirsResponseDescribeLogDirsTopic",
+     "versions": [
+      0,
+      4
+     ],
+     "nullable": null
+    },
+    {
+     "name": "totalBytes",
+     "type": "int64",
+     "versions": [
+      4,
+      4
+     ],
+     "nullable": null
+    },
+    {
+     "name": "usableBytes",
+     "type": "int64",
+     "versions": [
+      4,
+      4
+     ],
+     "nullable": null
+    }
+   ],
+   "DescribeLogDirsResponseDescribeLogDirsTopic": [
+    {
+     "name": "name",
+     "type": "string",
+     "versions": [
+      0,
+      4
+     ],
+     "nullable": null
+    },
+    {
+     "name": "partitions",
+     "type": "[]DescribeLogDirsResponseDescribeLogDirsPartition",
+     "versions": [
+      0,
+      4
+     ],
+     "nullable": null
+    }
+   ],
+   "DescribeLogDirsResponseDescribeLogDirsPartition": [
+    {
+     "name": "partitionIndex",
+     "type": "int32",
+     "versions": [
+      0,
+      4
+     ],
+     "nullable": null
+    },
+    {
+     "name": "partitionSize",
+     "type": "int64",
+     "versions": [
+      0,
+      4
+     ],
+     "nullable": null
+    },
+    {
+     "name": "offsetLag",
+     "type": "int64",
+     "versions": [
+      0,
+      4
+     ],
+     "nullable": null
+    },
+    {
+     "name": "isFutureKey",
+     "type": "bool",
+     "versions": [
+      0,
+      4
+     ],
+     "nullable": null
+    }
+   ]
+  }
+ },
  "RequestHeader": {
   "valid": [
    0,

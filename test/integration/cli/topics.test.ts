@@ -33,7 +33,7 @@ async function topicNames(): Promise<string[]> {
   return (JSON.parse(r.stdout) as { topics: { name: string }[] }).topics.map((t) => t.name);
 }
 
-async function describeJson(topic: string): Promise<{ partitions: { partition: number; logStartOffset: number; logEndOffset: number; leader: number }[]; configs: { name: string; value: string | null; source: string }[]; sizeBytes: null }> {
+async function describeJson(topic: string): Promise<{ partitions: { partition: number; logStartOffset: number; logEndOffset: number; leader: number; sizeBytes: number | null }[]; configs: { name: string; value: string | null; source: string }[]; sizeBytes: number | null }> {
   const r = await cli(['topics', 'describe', topic, '--json', ...B]);
   assert.is(r.code, 0, r.stderr);
   return JSON.parse(r.stdout);
@@ -57,16 +57,19 @@ test('create, list (table and --json), describe', async () => {
   assert.is(p.code, 0, p.stderr);
   const d = await describeJson('orders');
   assert.equal(d.partitions.map((x) => [x.partition, x.logStartOffset, x.logEndOffset, x.leader]), [[0, 0, 0, 0], [1, 0, 3, 0], [2, 0, 0, 0]]);
-  assert.is(d.sizeBytes, null);
+  // Sizes from DescribeLogDirs: partition 1 holds the three records, the others nothing.
+  assert.equal(d.partitions.map((x) => x.sizeBytes === 0), [true, false, true]);
+  assert.ok(d.partitions[1]!.sizeBytes! > 61, `a batch is more than its 61-byte header (${d.partitions[1]!.sizeBytes})`);
+  assert.is(d.sizeBytes, d.partitions[1]!.sizeBytes);
   const overrides = d.configs.filter((e) => e.source === 'topic').map((e) => `${e.name}=${e.value}`).sort();
   assert.equal(overrides, ['retention.ms=3600000', 'segment.bytes=1048576']);
 
   const text = await cli(['topics', 'describe', 'orders', ...B]);
   assert.is(text.code, 0, text.stderr);
-  assert.match(text.stdout, /PARTITION\s+LEADER\s+REPLICAS\s+ISR\s+START\s+END/);
-  assert.match(text.stdout, /\n1\s+0\s+0\s+0\s+0\s+3\n/);
+  assert.match(text.stdout, /PARTITION\s+LEADER\s+REPLICAS\s+ISR\s+START\s+END\s+SIZE/);
+  assert.match(text.stdout, new RegExp(`\\n1\\s+0\\s+0\\s+0\\s+0\\s+3\\s+${d.sizeBytes}\\n`));
+  assert.match(text.stdout, `size on disk ${d.sizeBytes} bytes`);
   assert.match(text.stdout, /retention\.ms\s+3600000\s+topic/);
-  assert.match(text.stdout, /DescribeLogDirs/, 'says why there is no size on disk');
 });
 
 test('create: an existing topic is TOPIC_ALREADY_EXISTS unless --if-not-exists', async () => {

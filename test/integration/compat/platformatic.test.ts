@@ -16,6 +16,7 @@
  * id where the topic name belongs).
  */
 import dc from 'node:diagnostics_channel';
+import { resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers, type Message } from '@platformatic/kafka';
@@ -299,7 +300,7 @@ test('Idempotent producer: InitProducerId, sequenced batches stored once with th
   assert.equal(read.map((r) => r.value.toString()), [0, 1, 2].flatMap((i) => Array.from({ length: 50 }, (_, j) => `idem ${i}-${j}`)));
 });
 
-test('Admin: configs, partitions, offsets, records; producer acks=0', async () => {
+test('Admin: configs, partitions, offsets, records, log dirs; producer acks=0', async () => {
   const topic = 'plt-admin-more';
   await admin.createTopics({ topics: [topic], partitions: 2, replicas: 1, configs: [{ name: 'retention.ms', value: '3600000' }] });
   const describe = async (): Promise<string | null | undefined> =>
@@ -329,6 +330,14 @@ test('Admin: configs, partitions, offsets, records; producer acks=0', async () =
   assert.is(Number(del[0]!.partitions[0]!.lowWatermark), 4, 'DeleteRecords');
   const earliest = await admin.listOffsets({ topics: [{ name: topic, partitions: [{ partitionIndex: full, timestamp: -2n }] }] });
   assert.is(Number(earliest[0]!.partitions[0]!.offset), 4, 'ListOffsets earliest after DeleteRecords');
+
+  const dirs = await admin.describeLogDirs({ topics: [{ name: topic, partitions: [0, 1] }] });
+  assert.is(dirs.length, 1, 'one broker');
+  const dir = dirs[0]!.results[0]!;
+  assert.is(dir.logDir, resolve(tb.dataDir), 'DescribeLogDirs log dir');
+  assert.ok(Number(dir.totalBytes) > 0 && Number(dir.usableBytes) > 0, 'DescribeLogDirs v4 volume sizes');
+  const sizes = new Map(dir.topics[0]!.partitions.map((x) => [x.partitionIndex, Number(x.partitionSize)]));
+  assert.ok(sizes.get(full)! > 0 && sizes.get(1 - full) === 0, `DescribeLogDirs partition sizes ${[...sizes]}`);
 
   await admin.createPartitions({ topics: [{ name: topic, count: 4 }] });
   const md = await admin.metadata({ topics: [topic], forceUpdate: true }); // platformatic caches metadata for 5 s otherwise
