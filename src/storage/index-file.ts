@@ -14,6 +14,13 @@
  * closes; they are fsynced only on roll and close. That is safe because
  * recovery trusts index entries only up to the recovery point (see
  * partition-log.ts) and rebuilds the rest from the .log.
+ *
+ * File descriptors: held only while writing or fsyncing (a write comes every
+ * FLUSH_EVERY entries, i.e. about every 1 MiB of log at the default
+ * index.interval.bytes), so a partition costs the broker one descriptor,
+ * its active .log, like Kafka's memory-mapped indexes. With both index
+ * files held open, every partition took three, and 200 partitions
+ * exhausted a 512-descriptor limit.
  */
 import * as fs from 'node:fs';
 import { deleteInBackground } from './files.js';
@@ -50,7 +57,7 @@ export abstract class IndexFile {
   /** Start an empty index, creating or truncating the file. */
   create(): void {
     this.closeFile();
-    this.fd = fs.openSync(this.path, O_RDWR | O_CREAT | O_TRUNC, 0o644);
+    fs.closeSync(fs.openSync(this.path, O_RDWR | O_CREAT | O_TRUNC, 0o644));
     this.count = 0;
     this.written = 0;
     this.fileBytes = 0;
@@ -128,13 +135,22 @@ export abstract class IndexFile {
   /** Flush, then fsync the file (asynchronously). */
   fsync(): Promise<void> {
     this.flush();
-    if (this.fd < 0) return Promise.resolve();
+    if (this.fileBytes < 0) return Promise.resolve();
+    if (this.fd < 0) {
+      // fsync is per file, so a new descriptor covers what earlier ones wrote.
+      try {
+        this.fd = fs.openSync(this.path, O_RDWR);
+      } catch (e) {
+        return Promise.reject(e as Error);
+      }
+    }
     const fd = this.fd;
     this.syncing++;
     return new Promise((resolve, reject) => fs.fsync(fd, (err) => {
       if (--this.syncing === 0) {
         for (const f of this.closeLater) fs.closeSync(f);
         this.closeLater = [];
+        if (this.fd === fd) { fs.closeSync(fd); this.fd = -1; }
       }
       if (err) reject(err);
       else resolve();
@@ -142,8 +158,9 @@ export abstract class IndexFile {
   }
 
   /**
-   * Close the file descriptor (once no fsync is using it); the in-memory
-   * entries stay usable for lookups, and a later write reopens the file.
+   * Close the file descriptor, if one is open (once no fsync is using it);
+   * the in-memory entries stay usable for lookups, and a later write
+   * reopens the file.
    */
   closeFile(): void {
     if (this.fd < 0) return;
@@ -158,10 +175,16 @@ export abstract class IndexFile {
     this.fileBytes = -1;
   }
 
+  /** Runs `fn` with a descriptor of the file: the one an fsync in flight holds, or one opened for the call. */
   private withFd(fn: (fd: number) => void): void {
-    if (this.fd < 0) this.fd = fs.openSync(this.path, O_RDWR | O_CREAT, 0o644);
+    const own = this.fd < 0;
+    const fd = own ? fs.openSync(this.path, O_RDWR | O_CREAT, 0o644) : this.fd;
     if (this.fileBytes < 0) this.fileBytes = 0;
-    fn(this.fd);
+    try {
+      fn(fd);
+    } finally {
+      if (own) fs.closeSync(fd);
+    }
   }
 
   /** u32 at `field` of entry i. */

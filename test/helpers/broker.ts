@@ -49,9 +49,16 @@ export interface ChildBroker {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `millrace start` as a child process and waits for its ready line. */
-export function spawnBroker(args: string[], timeoutMs = 20_000, env: Record<string, string> = {}): Promise<ChildBroker> {
-  const child = spawn(process.execPath, [mainJs, 'start', '--host', '127.0.0.1', '--port', '0', ...args], {
+/**
+ * Starts `millrace start` as a child process and waits for its ready line.
+ * `fdLimit` runs it under that many file descriptors (`ulimit -n`, via sh).
+ */
+export function spawnBroker(args: string[], timeoutMs = 20_000, env: Record<string, string> = {}, fdLimit?: number): Promise<ChildBroker> {
+  const argv = [mainJs, 'start', '--host', '127.0.0.1', '--port', '0', ...args];
+  const [cmd, cmdArgs] = fdLimit === undefined
+    ? [process.execPath, argv]
+    : ['/bin/sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, process.execPath, ...argv]];
+  const child = spawn(cmd, cmdArgs, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MILLRACE_LOG_LEVEL: process.env.MILLRACE_LOG_LEVEL ?? 'warn', ...env },
   });
