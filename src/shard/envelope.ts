@@ -6,6 +6,8 @@
  *
  * Inbound (dispatcher → shard), little-endian:
  *   PRODUCE        reqId u32, handle u32, acks i32, skew u32, records…       (header 16 B; records at header + skew)
+ *   PRODUCE_PART   reqId u32, handle u32, totalBytes u32, skew u32, piece…   (a batch larger than a message can
+ *                  carry: pieces in order, then a PRODUCE with the rest; the shard joins them)
  *   FETCH          reqId u32, handle u32, maxBytes i32, flags u32, fetchOffset f64
  *                  flags: FETCH_MIN_ONE_BATCH, FETCH_SLOT_OK (the reply may use a FetchSlots slot)
  *   OFFSETS        reqId u32, handle u32
@@ -27,7 +29,9 @@
  *                  a watched partition's append (bytes = 0: too large to push); also a data signal
  *
  * Control messages (open/delete partition, config, retention, stats, close) are
- * rare and go through postMessage instead.
+ * rare and go through postMessage instead, and so does the rare fetch reply
+ * too large for one ring message (a first batch over half the ring, which
+ * KIP-74 returns whatever its size): FetchReplyMessage.
  *
  * Skew: messages that carry record bytes reserve ALIGN_SLACK spare bytes and
  * place the records `skew` bytes in, so that the copy into shared memory is
@@ -45,6 +49,8 @@ export const Op = {
   TAIL: 7,
   /** Inbound only: stop pushing TAIL for a partition. */
   UNWATCH: 8,
+  /** Inbound only: a piece of a batch too large for one message. */
+  PRODUCE_PART: 9,
 } as const;
 
 export const PRODUCE_HEADER_BYTES = 16;
@@ -66,3 +72,13 @@ export type ControlRequest =
   | { id: number; kind: 'crash' };
 
 export type ControlReply = { id: number; ok: true; value?: unknown } | { id: number; ok: false; error: string };
+
+/** postMessage (worker → dispatcher): a FETCH reply too large for one outbound ring message. */
+export interface FetchReplyMessage {
+  kind: 'fetch-reply';
+  reqId: number;
+  errorCode: number;
+  highWatermark: number;
+  logStartOffset: number;
+  records: Uint8Array;
+}

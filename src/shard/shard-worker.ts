@@ -26,6 +26,7 @@ import { InlineShard } from './inline-shard.js';
 import { ShardRing } from './ring.js';
 import {
   FETCH_MIN_ONE_BATCH, FETCH_REPLY_HEADER_BYTES, FETCH_SLOT_OK, MAX_TAIL_PUSH_BYTES, Op, PRODUCE_HEADER_BYTES, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest,
+  type FetchReplyMessage,
 } from './envelope.js';
 import { ALIGN_SLACK, skewFor } from '../common/co-aligned.js';
 import { FetchSlots } from './fetch-slots.js';
@@ -133,10 +134,22 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * A fetch reply: the records go into a free fetch slot when the dispatcher
- * allows it (slotOk) and they fit, else into the ring after the header.
+ * allows it (slotOk) and they fit, else into the ring after the header. A
+ * reply too large for one ring message (only a first batch over half the
+ * ring, which KIP-74 returns whatever its size) goes by postMessage, and
+ * the partition stops being watched so no TAIL can overtake it.
  */
-function replyFetch(reqId: number, o: FetchOutcome, watching = false, slotOk = false): void {
+function replyFetch(reqId: number, h: number, o: FetchOutcome, watching = false, slotOk = false): void {
   const bytes = o.bytes;
+  if (FETCH_REPLY_HEADER_BYTES + bytes > outRing.maxPayload) {
+    watched.delete(h);
+    const records = Buffer.allocUnsafeSlow(bytes); // its own ArrayBuffer, transferred below
+    let p = 0;
+    for (const r of o.records) { records.set(r, p); p += r.length; }
+    const m: FetchReplyMessage = { kind: 'fetch-reply', reqId, errorCode: o.errorCode, highWatermark: o.highWatermark, logStartOffset: o.logStartOffset, records };
+    parentPort!.postMessage(m, [records.buffer]);
+    return;
+  }
   const slot = slotOk && bytes > 0 && bytes + ALIGN_SLACK <= slots.slotBytes ? slots.acquire() : -1;
   let skew = 0;
   if (slot >= 0) {
@@ -145,9 +158,6 @@ function replyFetch(reqId: number, o: FetchOutcome, watching = false, slotOk = f
     let p = slots.offsetOf(slot) + skew;
     for (const r of o.records) { slots.bytes.set(r, p); p += r.length; }
     o = { ...o, records: [] };
-  } else if (FETCH_REPLY_HEADER_BYTES + bytes > outRing.maxPayload) {
-    // Larger than the ring can carry in one message: answer with one batch less (KIP-74 keeps ≥ 1).
-    o = { ...o, records: o.records.slice(0, 1), bytes: o.records[0]?.length ?? 0 };
   }
   const fill = (records: readonly Buffer[]) => (at: number): void => {
     v.setUint32(at, reqId, true);
@@ -174,21 +184,40 @@ function settle<T>(value: MaybePromise<T>, then: (v: T) => void): void {
 
 function unknownPartition(reqId: number, op: number): void {
   if (op === Op.PRODUCE) replyProduce(reqId, { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 });
-  else if (op === Op.FETCH) replyFetch(reqId, { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, records: [], bytes: 0, highWatermark: -1, logStartOffset: -1 });
+  else if (op === Op.FETCH) replyFetch(reqId, 0, { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, records: [], bytes: 0, highWatermark: -1, logStartOffset: -1 });
   else reply(op, 32, (at) => { v.setUint32(at, reqId, true); v.setInt32(at + 4, op === Op.DELETE_RECORDS ? ErrorCode.NOT_LEADER_OR_FOLLOWER : 0, true); v.setFloat64(at + 8, -1, true); });
 }
+
+/** Batches arriving in PRODUCE_PART pieces, by request id: the bytes so far. */
+const joining = new Map<number, { buf: Buffer; filled: number }>();
 
 function handle(op: number, at: number, length: number): void {
   const iv = inRing.view;
   const reqId = iv.getUint32(at, true);
   const h = iv.getUint32(at + 4, true);
   if (op === Op.UNWATCH) { watched.delete(h); return; }
+  // Records of PRODUCE and PRODUCE_PART: after the header, at its skew.
+  const recordsView = (): Buffer => Buffer.from(inRing.buffer, at + PRODUCE_HEADER_BYTES + iv.getUint32(at + 12, true), length - PRODUCE_HEADER_BYTES - ALIGN_SLACK);
+  if (op === Op.PRODUCE_PART) {
+    let j = joining.get(reqId);
+    if (!j) joining.set(reqId, (j = { buf: Buffer.allocUnsafe(iv.getUint32(at + 8, true)), filled: 0 }));
+    const piece = recordsView();
+    j.buf.set(piece, j.filled);
+    j.filled += piece.length;
+    return;
+  }
+  const joined = op === Op.PRODUCE ? joining.get(reqId) : undefined;
+  if (joined) joining.delete(reqId);
   const key = keys.get(h);
   if (key === undefined) return unknownPartition(reqId, op);
   switch (op) {
     case Op.PRODUCE: {
       const acks = iv.getInt32(at + 8, true);
-      const records = Buffer.from(inRing.buffer, at + PRODUCE_HEADER_BYTES + iv.getUint32(at + 12, true), length - PRODUCE_HEADER_BYTES - ALIGN_SLACK);
+      let records = recordsView();
+      if (joined) {
+        joined.buf.set(records, joined.filled);
+        records = joined.buf;
+      }
       const before = watched.has(h) ? shard.offsets(key)?.highWatermark : undefined;
       // The append itself is synchronous; only an acks=-1 completion waits (for the flush).
       settle(shard.produce({ key, records, acks }), (o) => replyProduce(reqId, o));
@@ -204,7 +233,7 @@ function handle(op: number, at: number, length: number): void {
       const fetchOffset = iv.getFloat64(at + 16, true);
       const o = shard.fetch({ key, fetchOffset, maxBytes: Math.min(maxBytes, outRing.maxPayload - FETCH_REPLY_HEADER_BYTES), minOneBatch: (flags & FETCH_MIN_ONE_BATCH) !== 0 });
       if (o.errorCode === ErrorCode.NONE && o.bytes === 0 && fetchOffset === o.highWatermark) watched.add(h);
-      replyFetch(reqId, o, watched.has(h), (flags & FETCH_SLOT_OK) !== 0);
+      replyFetch(reqId, h, o, watched.has(h), (flags & FETCH_SLOT_OK) !== 0);
       return;
     }
     case Op.OFFSETS: {

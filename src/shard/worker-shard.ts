@@ -35,6 +35,7 @@ import { DEFAULT_TAIL_CACHE_TOTAL_BYTES, type LogConfig } from '../storage/log-c
 import type { RecoveryHints } from '../storage/partition-log.js';
 import {
   FETCH_MIN_ONE_BATCH, FETCH_REPLY_HEADER_BYTES, FETCH_SLOT_OK, Op, PRODUCE_HEADER_BYTES, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest,
+  type FetchReplyMessage,
 } from './envelope.js';
 import { ALIGN_SLACK, skewFor } from '../common/co-aligned.js';
 import { FetchSlots } from './fetch-slots.js';
@@ -102,6 +103,7 @@ export class WorkerShard implements Shard {
   private readonly byHandle = new Map<number, PartitionKey>();
   private readonly overflow: Queued[] = [];
   private overflowBytes = 0;
+  private awaitingSpace = false;
   private readonly dataListeners: ((key: PartitionKey) => void)[] = [];
   private readonly mirror = new TailMirror();
   private readonly congestionListeners: (() => void)[] = [];
@@ -135,7 +137,8 @@ export class WorkerShard implements Shard {
       },
       name: `millrace-shard-${this.id}`,
     });
-    this.worker.on('message', (m: ControlReply) => {
+    this.worker.on('message', (m: ControlReply | FetchReplyMessage) => {
+      if ('kind' in m) return this.receiveLargeFetch(m);
       const c = this.control.get(m.id);
       if (!c) return;
       this.control.delete(m.id);
@@ -221,6 +224,18 @@ export class WorkerShard implements Shard {
     return Buffer.from(slots.buffer, offset, bytes);
   }
 
+  /** A fetch reply that came by postMessage, too large for the ring (the shard stopped watching the partition). */
+  private receiveLargeFetch(m: FetchReplyMessage): void {
+    const p = this.pending.get(m.reqId);
+    if (!p) return;
+    this.pending.delete(m.reqId);
+    this.mirror.forget(p.handle);
+    const records = Buffer.from(m.records.buffer, m.records.byteOffset, m.records.byteLength);
+    (p.resolve as (v: FetchOutcome) => void)({
+      errorCode: m.errorCode as ErrorCode, highWatermark: m.highWatermark, logStartOffset: m.logStartOffset, bytes: records.length, records: [records],
+    });
+  }
+
   /** A watched partition's append: into the mirror, or tell the shard to stop pushing. */
   private receiveTail(ring: ShardRing, handle: number, at: number): void {
     const v = ring.view;
@@ -234,15 +249,26 @@ export class WorkerShard implements Shard {
 
   /** `keep` makes a fill that does not depend on the caller's memory, for a request that has to wait in the overflow queue. */
   private request<T>(op: number, handle: number, size: number, fill: Queued['fill'], keep?: () => Queued['fill'], lease?: Pending['lease']): Promise<T> {
+    const { reqId, promise } = this.track<T>(op, handle, lease);
+    this.sendFor(reqId, handle, op, size, fill, keep);
+    return promise;
+  }
+
+  /** A new request id whose completion resolves `promise`. */
+  private track<T>(op: number, handle: number, lease?: Pending['lease']): { reqId: number; promise: Promise<T> } {
     const reqId = this.nextReqId++ >>> 0;
     const promise = new Promise<T>((resolve) => this.pending.set(reqId, { op, handle, resolve: resolve as (v: never) => void, lease }));
+    return { reqId, promise };
+  }
+
+  /** Sends one message of request `reqId` (its fill writes the rest after the ids). */
+  private sendFor(reqId: number, handle: number, op: number, size: number, fill: Queued['fill'], keep?: () => Queued['fill']): void {
     const withIds = (f: Queued['fill']): Queued['fill'] => (at, view, bytes) => {
       view.setUint32(at, reqId, true);
       view.setUint32(at + 4, handle, true);
       f(at, view, bytes);
     };
     this.send(op, size, withIds(fill), keep && (() => withIds(keep())));
-    return promise;
   }
 
   /** Puts a message in the inbound ring, or behind it in the overflow queue. */
@@ -250,6 +276,22 @@ export class WorkerShard implements Shard {
     if (this.overflow.length === 0 && this.tryEnqueue(op, size, fill)) return;
     this.overflow.push({ tag: op, size, fill: keep ? keep() : fill });
     this.overflowBytes += size;
+    if (!this.awaitingSpace) void this.flushAsSpaceFrees();
+  }
+
+  /**
+   * Flushes the overflow queue as the worker frees ring space. Completions
+   * flush it too (receiveLoop), but not every message has one: the pieces
+   * of a large batch (PRODUCE_PART) do not.
+   */
+  private async flushAsSpaceFrees(): Promise<void> {
+    this.awaitingSpace = true;
+    const ring = this.inRing;
+    while (this.overflow.length > 0 && ring === this.inRing && !this.closing) {
+      await ring.waitForSpace(100);
+      if (ring === this.inRing) this.flushOverflow();
+    }
+    this.awaitingSpace = false;
   }
 
   private tryEnqueue(tag: number, size: number, fill: Queued['fill']): boolean {
@@ -289,17 +331,29 @@ export class WorkerShard implements Shard {
     const handle = this.handleOf(op.key);
     if (handle === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
     const size = PRODUCE_HEADER_BYTES + ALIGN_SLACK + op.records.length;
-    if (size > this.inRing.maxPayload) {
-      return { errorCode: ErrorCode.MESSAGE_TOO_LARGE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-    }
-    const fill = (records: Buffer) => (at: number, v: DataView, bytes: Uint8Array): void => {
-      v.setInt32(at + 8, op.acks, true);
+    // A message after its header: one int32 (acks or the total size), the skew, the records at the skew.
+    const fill = (records: Buffer, word: number) => (at: number, v: DataView, bytes: Uint8Array): void => {
+      v.setInt32(at + 8, word, true);
       const skew = skewFor(records, at + PRODUCE_HEADER_BYTES);
       v.setUint32(at + 12, skew, true);
       bytes.set(records, at + PRODUCE_HEADER_BYTES + skew);
     };
+    if (size > this.inRing.maxPayload) {
+      // Too large for one message (over half the ring): PRODUCE_PART pieces, then a PRODUCE with the rest,
+      // all from a copy (pieces may wait in the overflow queue). Ring order keeps them in order.
+      const records = Buffer.from(op.records);
+      const piece = this.inRing.maxPayload - PRODUCE_HEADER_BYTES - ALIGN_SLACK;
+      const { reqId, promise } = this.track<ProduceOutcome>(Op.PRODUCE, handle);
+      let at = 0;
+      for (; records.length - at > piece; at += piece) {
+        this.sendFor(reqId, handle, Op.PRODUCE_PART, this.inRing.maxPayload, fill(records.subarray(at, at + piece), records.length));
+      }
+      const rest = records.subarray(at);
+      this.sendFor(reqId, handle, Op.PRODUCE, PRODUCE_HEADER_BYTES + ALIGN_SLACK + rest.length, fill(rest, op.acks));
+      return promise;
+    }
     // The batches are a view the caller reuses once this returns: a request that waits for ring space keeps a copy.
-    return this.request<ProduceOutcome>(Op.PRODUCE, handle, size, fill(op.records), () => fill(Buffer.from(op.records)));
+    return this.request<ProduceOutcome>(Op.PRODUCE, handle, size, fill(op.records, op.acks), () => fill(Buffer.from(op.records), op.acks));
   }
 
   fetch(op: FetchOp): Promise<FetchOutcome> | FetchOutcome {
