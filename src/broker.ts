@@ -175,6 +175,7 @@ async function composeBroker(
     maxFrameBytes: config.socketRequestMaxBytes,
     maxInFlightRequests: 64,
     maxPendingWriteBytes: 64 * 1024 * 1024,
+    maxIdleMs: config.connectionsMaxIdleMs,
   }, log, engine);
   const port = await server.listen(config.port, config.host);
   config = { ...config, port, advertisedPort: config.advertisedPort || port };

@@ -53,6 +53,8 @@ export interface BrokerConfig {
   readonly retentionCheckIntervalMs: number;
   readonly maxMessageBytes: number;
   readonly socketRequestMaxBytes: number;
+  /** Idle connections (nothing in flight, no traffic) are closed after this. */
+  readonly connectionsMaxIdleMs: number;
   readonly flush: FlushPolicy;
   /** Shard worker threads; 0 = partitions run inline on the dispatcher thread. */
   readonly shards: number;
@@ -293,6 +295,10 @@ export const BROKER_OPTIONS: readonly BrokerOption[] = [
   opt('socketRequestMaxBytes', {
     type: intType({ min: 1, max: INT32_MAX }), default: 104857600, argName: 'bytes', property: 'socket.request.max.bytes',
     description: 'Largest request frame accepted',
+  }),
+  opt('connectionsMaxIdleMs', {
+    type: intType({ min: 1 }), default: 600000, argName: 'ms', property: 'connections.max.idle.ms',
+    description: 'Close a client connection with no request in flight after this long without traffic',
   }),
   opt('flush', {
     type: flushPolicyType, default: { kind: 'group' }, argName: 'group|interval:<ms>|os', property: 'millrace.flush.policy',

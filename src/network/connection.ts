@@ -46,6 +46,8 @@ export interface ConnectionLimits {
   maxFrameBytes: number;
   maxInFlightRequests: number;
   maxPendingWriteBytes: number;
+  /** connections.max.idle.ms: a connection with nothing in flight that has read and written nothing for this long is closed. */
+  maxIdleMs: number;
 }
 
 /**
@@ -72,6 +74,8 @@ export class Connection implements ConnectionHooks {
   private readonly inFlight: Slot[] = [];
   private closing = false;
   private paused = false;
+  /** performance.now() of the last read or response written. */
+  private lastActiveMs = performance.now();
 
   constructor(
     readonly connectionId: number,
@@ -103,6 +107,7 @@ export class Connection implements ConnectionHooks {
 
   private onRead(n: number): void {
     if (this.closing) return;
+    this.lastActiveMs = performance.now();
     try {
       this.input.received(n, (body) => this.onFrame(body));
     } catch (err) {
@@ -154,6 +159,7 @@ export class Connection implements ConnectionHooks {
     if (this.closing) return;
     const head = this.inFlight[0];
     if (!head?.done) return;
+    this.lastActiveMs = performance.now();
     this.socket.cork();
     while (this.inFlight.length > 0 && this.inFlight[0]!.done) {
       const slot = this.inFlight.shift()!;
@@ -197,6 +203,11 @@ export class Connection implements ConnectionHooks {
     if (expected) this.log.warn(fields, 'closing connection: bad request');
     else this.log.error({ ...fields, stack: err instanceof Error ? err.stack : undefined }, 'closing connection: request failed');
     this.closeConnection('bad request');
+  }
+
+  /** True when nothing is in flight and nothing was read or written for longer than maxIdleMs. */
+  idle(nowMs: number): boolean {
+    return !this.closing && this.inFlight.length === 0 && nowMs - this.lastActiveMs > this.limits.maxIdleMs;
   }
 
   /** Closes after writing the responses already completed. */

@@ -10,8 +10,13 @@ export class KafkaServer {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private nextConnectionId = 1;
+  private readonly idleTimer: NodeJS.Timeout;
 
   constructor(dispatcher: Dispatcher, limits: ConnectionLimits, private readonly log: Logger, admission: Admission | null = null) {
+    // connections.max.idle.ms, as Kafka: clients reconnect when they need to, and a peer that vanished
+    // without a FIN (host crash, dropped NAT entry) does not hold its buffers and descriptor for ever.
+    this.idleTimer = setInterval(() => this.closeIdle(), Math.min(30_000, Math.max(50, limits.maxIdleMs / 4)));
+    this.idleTimer.unref();
     // Accepted paused: each Connection re-wraps its socket to read into its own ReceiveBuffer.
     this.server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => {
       const conn = new Connection(this.nextConnectionId++, socket, this.server, dispatcher, limits, log, (c) => this.connections.delete(c), admission);
@@ -31,6 +36,15 @@ export class KafkaServer {
         resolve(typeof addr === 'object' && addr ? addr.port : port);
       });
     });
+  }
+
+  private closeIdle(): void {
+    const now = performance.now();
+    for (const c of this.connections) {
+      if (!c.idle(now)) continue;
+      this.log.debug({ conn: c.remoteAddress }, 'closing idle connection');
+      c.closeConnection('idle');
+    }
   }
 
   get connectionCount(): number {
@@ -56,6 +70,7 @@ export class KafkaServer {
 
   /** Stops accepting, then closes every connection. */
   async close(): Promise<void> {
+    clearInterval(this.idleTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const c of this.connections) c.destroy();
     await closed;
