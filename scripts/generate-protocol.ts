@@ -29,7 +29,7 @@ const APIS = [
   'ApiVersions', 'CreateTopics', 'DeleteTopics', 'DeleteRecords', 'InitProducerId', 'OffsetForLeaderEpoch',
   'AddPartitionsToTxn', 'AddOffsetsToTxn', 'EndTxn', 'TxnOffsetCommit', 'DescribeConfigs', 'AlterConfigs',
   'SaslAuthenticate', 'CreatePartitions', 'DeleteGroups', 'IncrementalAlterConfigs', 'OffsetDelete',
-  'DescribeCluster', 'DescribeProducers', 'DescribeLogDirs',
+  'DescribeCluster', 'DescribeProducers', 'DescribeLogDirs', 'DescribeAcls', 'CreateAcls', 'DeleteAcls',
 ];
 /** Non-API schemas: headers, and the consumer protocol embedded in group metadata. */
 const OTHER = ['RequestHeader', 'ResponseHeader', 'ConsumerProtocolSubscription', 'ConsumerProtocolAssignment'];

@@ -15,6 +15,14 @@ export interface ErrorResult {
 
 export const NO_ERROR: ErrorResult = Object.freeze({ errorCode: ErrorCode.NONE, errorMessage: null });
 
+/**
+ * The ACL APIs' answer on a broker without an authorizer, as Kafka gives it:
+ * every operation is allowed, so there are no ACLs to describe, create or
+ * delete (admin tools show "security disabled" instead of failing on an
+ * unsupported API).
+ */
+export const SECURITY_DISABLED: ErrorResult = Object.freeze({ errorCode: ErrorCode.SECURITY_DISABLED, errorMessage: 'No Authorizer is configured on the broker' });
+
 export function errorResult(err: unknown, api: string): ErrorResult {
   if (err instanceof KafkaError) return { errorCode: err.code, errorMessage: err.message };
   const e = err instanceof Error ? err : new Error(String(err));

@@ -3,11 +3,14 @@ import type { Handler } from './handler.js';
 import type { BrokerServices } from './services.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { apiVersionsHandler } from './api-versions.js';
+import { createAclsHandler } from './create-acls.js';
 import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
+import { deleteAclsHandler } from './delete-acls.js';
 import { deleteGroupsHandler } from './delete-groups.js';
 import { deleteRecordsHandler } from './delete-records.js';
 import { deleteTopicsHandler } from './delete-topics.js';
+import { describeAclsHandler } from './describe-acls.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { describeGroupsHandler } from './describe-groups.js';
@@ -45,6 +48,9 @@ export function createHandlers(s: BrokerServices): Handler[] {
     incrementalAlterConfigsHandler(s),
     describeClusterHandler(s),
     describeLogDirsHandler(s),
+    describeAclsHandler(s),
+    createAclsHandler(s),
+    deleteAclsHandler(s),
     findCoordinatorHandler(s),
     joinGroupHandler(s),
     syncGroupHandler(s),

@@ -59,6 +59,7 @@ test('ApiVersions advertises the admin APIs at the recommended ranges', async ()
   assert.equal(range(44), [0, 1], 'IncrementalAlterConfigs');
   assert.equal(range(60), [0, 1], 'DescribeCluster');
   assert.equal(range(35), [0, 4], 'DescribeLogDirs');
+  assert.equal([range(29), range(30), range(31)], [[0, 3], [0, 3], [0, 3]], 'DescribeAcls, CreateAcls, DeleteAcls');
 });
 
 test('CreateTopics at every version 0-7', async () => {
@@ -358,6 +359,20 @@ test('DescribeLogDirs v0-4: partition sizes on disk, null topics = all, partitio
   const all = await conn.send('DescribeLogDirs', 4, { topics: null });
   const names = all.results[0]!.topics.map((t) => t.name);
   assert.ok(names.includes('wire-ld') && names.includes('wire-dr'), `null topics lists every topic: ${names}`);
+});
+
+test('ACL APIs v0-3: SECURITY_DISABLED with Kafka\'s message (no authorizer)', async () => {
+  const message = 'No Authorizer is configured on the broker';
+  for (let v = 0; v <= 3; v++) {
+    const d = await conn.send('DescribeAcls', v, { resourceTypeFilter: 1, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 });
+    assert.equal([d.errorCode, d.errorMessage, d.resources.length], [ErrorCode.SECURITY_DISABLED, message, 0], `DescribeAcls v${v}`);
+    const creation = { resourceType: 2, resourceName: 'orders', resourcePatternType: 3, principal: 'User:alice', host: '*', operation: 3, permissionType: 3 };
+    const c = await conn.send('CreateAcls', v, { creations: [creation, { ...creation, principal: 'User:bob' }] });
+    assert.equal(c.results.map((r) => [r.errorCode, r.errorMessage]), [[ErrorCode.SECURITY_DISABLED, message], [ErrorCode.SECURITY_DISABLED, message]], `CreateAcls v${v}`);
+    const filter = { resourceTypeFilter: 1, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 };
+    const del = await conn.send('DeleteAcls', v, { filters: [filter] });
+    assert.equal(del.filterResults.map((r) => [r.errorCode, r.errorMessage, r.matchingAcls.length]), [[ErrorCode.SECURITY_DISABLED, message, 0]], `DeleteAcls v${v}`);
+  }
 });
 
 test('DescribeCluster v0-1', async () => {

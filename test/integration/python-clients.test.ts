@@ -129,4 +129,9 @@ for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) {
   });
 }
 
+test('kafka-python 2.0.2: describe / create / delete ACLs answer SECURITY_DISABLED (no authorizer), as Kafka does', async () => {
+  const r = await runPython('acls_kafka_python.py', [tb.bootstrap]) as unknown as { describe: string; create: string[]; create_succeeded: number; delete: string[] };
+  assert.equal(r, { describe: 'SecurityDisabledError', create: ['SecurityDisabledError'], create_succeeded: 0, delete: ['SecurityDisabledError'] });
+});
+
 test.run();

@@ -136,6 +136,18 @@ import { readDescribeLogDirsRequest, writeDescribeLogDirsRequest, type DescribeL
 export * from './describe-log-dirs-request.js';
 import { readDescribeLogDirsResponse, writeDescribeLogDirsResponse, type DescribeLogDirsResponse } from './describe-log-dirs-response.js';
 export * from './describe-log-dirs-response.js';
+import { readDescribeAclsRequest, writeDescribeAclsRequest, type DescribeAclsRequest } from './describe-acls-request.js';
+export * from './describe-acls-request.js';
+import { readDescribeAclsResponse, writeDescribeAclsResponse, type DescribeAclsResponse } from './describe-acls-response.js';
+export * from './describe-acls-response.js';
+import { readCreateAclsRequest, writeCreateAclsRequest, type CreateAclsRequest } from './create-acls-request.js';
+export * from './create-acls-request.js';
+import { readCreateAclsResponse, writeCreateAclsResponse, type CreateAclsResponse } from './create-acls-response.js';
+export * from './create-acls-response.js';
+import { readDeleteAclsRequest, writeDeleteAclsRequest, type DeleteAclsRequest } from './delete-acls-request.js';
+export * from './delete-acls-request.js';
+import { readDeleteAclsResponse, writeDeleteAclsResponse, type DeleteAclsResponse } from './delete-acls-response.js';
+export * from './delete-acls-response.js';
 export * from './request-header.js';
 export * from './response-header.js';
 export * from './consumer-protocol-subscription.js';
@@ -191,6 +203,9 @@ export const Apis = {
   DescribeCluster: { apiKey: 60, name: 'DescribeCluster', minVersion: 0, maxVersion: 1, firstFlexibleVersion: 0, latestVersionUnstable: false, readRequest: readDescribeClusterRequest, writeRequest: writeDescribeClusterRequest, readResponse: readDescribeClusterResponse, writeResponse: writeDescribeClusterResponse } as ApiSchema<DescribeClusterRequest, DescribeClusterResponse>,
   DescribeProducers: { apiKey: 61, name: 'DescribeProducers', minVersion: 0, maxVersion: 0, firstFlexibleVersion: 0, latestVersionUnstable: false, readRequest: readDescribeProducersRequest, writeRequest: writeDescribeProducersRequest, readResponse: readDescribeProducersResponse, writeResponse: writeDescribeProducersResponse } as ApiSchema<DescribeProducersRequest, DescribeProducersResponse>,
   DescribeLogDirs: { apiKey: 35, name: 'DescribeLogDirs', minVersion: 0, maxVersion: 4, firstFlexibleVersion: 2, latestVersionUnstable: false, readRequest: readDescribeLogDirsRequest, writeRequest: writeDescribeLogDirsRequest, readResponse: readDescribeLogDirsResponse, writeResponse: writeDescribeLogDirsResponse } as ApiSchema<DescribeLogDirsRequest, DescribeLogDirsResponse>,
+  DescribeAcls: { apiKey: 29, name: 'DescribeAcls', minVersion: 0, maxVersion: 3, firstFlexibleVersion: 2, latestVersionUnstable: false, readRequest: readDescribeAclsRequest, writeRequest: writeDescribeAclsRequest, readResponse: readDescribeAclsResponse, writeResponse: writeDescribeAclsResponse } as ApiSchema<DescribeAclsRequest, DescribeAclsResponse>,
+  CreateAcls: { apiKey: 30, name: 'CreateAcls', minVersion: 0, maxVersion: 3, firstFlexibleVersion: 2, latestVersionUnstable: false, readRequest: readCreateAclsRequest, writeRequest: writeCreateAclsRequest, readResponse: readCreateAclsResponse, writeResponse: writeCreateAclsResponse } as ApiSchema<CreateAclsRequest, CreateAclsResponse>,
+  DeleteAcls: { apiKey: 31, name: 'DeleteAcls', minVersion: 0, maxVersion: 3, firstFlexibleVersion: 2, latestVersionUnstable: false, readRequest: readDeleteAclsRequest, writeRequest: writeDeleteAclsRequest, readResponse: readDeleteAclsResponse, writeResponse: writeDeleteAclsResponse } as ApiSchema<DeleteAclsRequest, DeleteAclsResponse>,
 } as const;
 
 export type ApiName = keyof typeof Apis;

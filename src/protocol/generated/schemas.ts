@@ -6281,6 +6281,593 @@ export const MessageSchemas: Record<string, MessageSchema> = {
    ]
   }
  },
+ "DescribeAclsRequest": {
+  "valid": [
+   0,
+   3
+  ],
+  "flexible": 2,
+  "structs": {
+   "DescribeAclsRequest": [
+    {
+     "name": "resourceTypeFilter",
+     "type": "int8",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "resourceNameFilter",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": [
+      0,
+      3
+     ]
+    },
+    {
+     "name": "patternTypeFilter",
+     "type": "int8",
+     "versions": [
+      1,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "principalFilter",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": [
+      0,
+      3
+     ]
+    },
+    {
+     "name": "hostFilter",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": [
+      0,
+      3
+     ]
+    },
+    {
+     "name": "operation",
+     "type": "int8",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "permissionType",
+     "type": "int8",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    }
+   ]
+  }
+ },
+ "DescribeAclsResponse": {
+  "valid": [
+   0,
+   3
+  ],
+  "flexible": 2,
+  "structs": {
+   "DescribeAclsResponse": [
+    {
+     "name": "throttleTimeMs",
+     "type": "int32",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "errorCode",
+     "type": "int16",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "errorMessage",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": [
+      0,
+      3
+     ]
+    },
+    {
+     "name": "resources",
+     "type": "[]DescribeAclsResponseDescribeAclsResource",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    }
+   ],
+   "DescribeAclsResponseDescribeAclsResource": [
+    {
+     "name": "resourceType",
+     "type": "int8",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "resourceName",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "patternType",
+     "type": "int8",
+     "versions": [
+      1,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "acls",
+     "type": "[]DescribeAclsResponseAclDescription",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    }
+   ],
+   "DescribeAclsResponseAclDescription": [
+    {
+     "name": "principal",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "host",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "operation",
+     "type": "int8",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "permissionType",
+     "type": "int8",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    }
+   ]
+  }
+ },
+ "CreateAclsRequest": {
+  "valid": [
+   0,
+   3
+  ],
+  "flexible": 2,
+  "structs": {
+   "CreateAclsRequest": [
+    {
+     "name": "creations",
+     "type": "[]CreateAclsRequestAclCreation",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    }
+   ],
+   "CreateAclsRequestAclCreation": [
+    {
+     "name": "resourceType",
+     "type": "int8",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "resourceName",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "resourcePatternType",
+     "type": "int8",
+     "versions": [
+      1,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "principal",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "host",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "operation",
+     "type": "int8",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "permissionType",
+     "type": "int8",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    }
+   ]
+  }
+ },
+ "CreateAclsResponse": {
+  "valid": [
+   0,
+   3
+  ],
+  "flexible": 2,
+  "structs": {
+   "CreateAclsResponse": [
+    {
+     "name": "throttleTimeMs",
+     "type": "int32",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "results",
+     "type": "[]CreateAclsResponseAclCreationResult",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    }
+   ],
+   "CreateAclsResponseAclCreationResult": [
+    {
+     "name": "errorCode",
+     "type": "int16",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "errorMessage",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": [
+      0,
+      3
+     ]
+    }
+   ]
+  }
+ },
+ "DeleteAclsRequest": {
+  "valid": [
+   0,
+   3
+  ],
+  "flexible": 2,
+  "structs": {
+   "DeleteAclsRequest": [
+    {
+     "name": "filters",
+     "type": "[]DeleteAclsRequestDeleteAclsFilter",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    }
+   ],
+   "DeleteAclsRequestDeleteAclsFilter": [
+    {
+     "name": "resourceTypeFilter",
+     "type": "int8",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "resourceNameFilter",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": [
+      0,
+      3
+     ]
+    },
+    {
+     "name": "patternTypeFilter",
+     "type": "int8",
+     "versions": [
+      1,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "principalFilter",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": [
+      0,
+      3
+     ]
+    },
+    {
+     "name": "hostFilter",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": [
+      0,
+      3
+     ]
+    },
+    {
+     "name": "operation",
+     "type": "int8",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "permissionType",
+     "type": "int8",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    }
+   ]
+  }
+ },
+ "DeleteAclsResponse": {
+  "valid": [
+   0,
+   3
+  ],
+  "flexible": 2,
+  "structs": {
+   "DeleteAclsResponse": [
+    {
+     "name": "throttleTimeMs",
+     "type": "int32",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "filterResults",
+     "type": "[]DeleteAclsResponseDeleteAclsFilterResult",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    }
+   ],
+   "DeleteAclsResponseDeleteAclsFilterResult": [
+    {
+     "name": "errorCode",
+     "type": "int16",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "errorMessage",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": [
+      0,
+      3
+     ]
+    },
+    {
+     "name": "matchingAcls",
+     "type": "[]DeleteAclsResponseDeleteAclsMatchingAcl",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    }
+   ],
+   "DeleteAclsResponseDeleteAclsMatchingAcl": [
+    {
+     "name": "errorCode",
+     "type": "int16",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "errorMessage",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": [
+      0,
+      3
+     ]
+    },
+    {
+     "name": "resourceType",
+     "type": "int8",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "resourceName",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "patternType",
+     "type": "int8",
+     "versions": [
+      1,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "principal",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "host",
+     "type": "string",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "operation",
+     "type": "int8",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    },
+    {
+     "name": "permissionType",
+     "type": "int8",
+     "versions": [
+      0,
+      3
+     ],
+     "nullable": null
+    }
+   ]
+  }
+ },
  "RequestHeader": {
   "valid": [
    0,

@@ -5,7 +5,7 @@
  * ApiVersions v3, so it exercises the flexible half of every codec.
  *
  * Covered: Admin createTopics / listTopics / metadata / deleteTopics, configs,
- * partitions, offsets and records; Producer send with keys and headers for
+ * partitions, offsets, records, log dirs and ACLs (SECURITY_DISABLED); Producer send with keys and headers for
  * compression none, gzip, snappy and lz4 (read back independently by kcat),
  * acks 0 / 1 / -1 and the idempotent producer; Consumer in a consumer group
  * (join, sync, heartbeat, fetch, commit), resuming from committed offsets
@@ -338,6 +338,12 @@ test('Admin: configs, partitions, offsets, records, log dirs; producer acks=0', 
   assert.ok(Number(dir.totalBytes) > 0 && Number(dir.usableBytes) > 0, 'DescribeLogDirs v4 volume sizes');
   const sizes = new Map(dir.topics[0]!.partitions.map((x) => [x.partitionIndex, Number(x.partitionSize)]));
   assert.ok(sizes.get(full)! > 0 && sizes.get(1 - full) === 0, `DescribeLogDirs partition sizes ${[...sizes]}`);
+
+  // No authorizer: Kafka answers the ACL APIs SECURITY_DISABLED (54); platformatic surfaces it as an error.
+  // Resource type ANY = 1, pattern type ANY = 1, operation ANY = 1, permission ANY = 1.
+  const aclError = await admin.describeAcls({ filter: { resourceType: 1, resourceName: null, resourcePatternType: 1, principal: null, host: null, operation: 1, permissionType: 1 } })
+    .then(() => null, (e: unknown) => e);
+  assert.ok(kafkaErrorNames(aclError).includes('SECURITY_DISABLED'), `DescribeAcls: ${aclError} ${kafkaErrorNames(aclError)}`);
 
   await admin.createPartitions({ topics: [{ name: topic, count: 4 }] });
   const md = await admin.metadata({ topics: [topic], forceUpdate: true }); // platformatic caches metadata for 5 s otherwise
