@@ -292,6 +292,8 @@ export class WorkerShard implements Shard {
       if (ring === this.inRing) this.flushOverflow();
     }
     this.awaitingSpace = false;
+    // The worker was replaced meanwhile and requests already wait on the new ring.
+    if (this.overflow.length > 0 && !this.closing) void this.flushAsSpaceFrees();
   }
 
   private tryEnqueue(tag: number, size: number, fill: Queued['fill']): boolean {
