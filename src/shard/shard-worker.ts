@@ -191,17 +191,20 @@ function unknownPartition(reqId: number, op: number): void {
 /** Batches arriving in PRODUCE_PART pieces, by request id: the bytes so far. */
 const joining = new Map<number, { buf: Buffer; filled: number }>();
 
+/** The records of a PRODUCE or PRODUCE_PART message: after the header, at its skew. */
+function producedRecords(at: number, length: number): Buffer {
+  return Buffer.from(inRing.buffer, at + PRODUCE_HEADER_BYTES + inRing.view.getUint32(at + 12, true), length - PRODUCE_HEADER_BYTES - ALIGN_SLACK);
+}
+
 function handle(op: number, at: number, length: number): void {
   const iv = inRing.view;
   const reqId = iv.getUint32(at, true);
   const h = iv.getUint32(at + 4, true);
   if (op === Op.UNWATCH) { watched.delete(h); return; }
-  // Records of PRODUCE and PRODUCE_PART: after the header, at its skew.
-  const recordsView = (): Buffer => Buffer.from(inRing.buffer, at + PRODUCE_HEADER_BYTES + iv.getUint32(at + 12, true), length - PRODUCE_HEADER_BYTES - ALIGN_SLACK);
   if (op === Op.PRODUCE_PART) {
     let j = joining.get(reqId);
     if (!j) joining.set(reqId, (j = { buf: Buffer.allocUnsafe(iv.getUint32(at + 8, true)), filled: 0 }));
-    const piece = recordsView();
+    const piece = producedRecords(at, length);
     j.buf.set(piece, j.filled);
     j.filled += piece.length;
     return;
@@ -213,7 +216,7 @@ function handle(op: number, at: number, length: number): void {
   switch (op) {
     case Op.PRODUCE: {
       const acks = iv.getInt32(at + 8, true);
-      let records = recordsView();
+      let records = producedRecords(at, length);
       if (joined) {
         joined.buf.set(records, joined.filled);
         records = joined.buf;
