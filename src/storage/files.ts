@@ -106,9 +106,9 @@ const waitingDirSyncs = new Map<string, Promise<void>>();
  * durable. A request for a directory whose fsync is waiting to start joins
  * it (that fsync starts after the request's changes, so it covers them), and
  * at most MAX_DIR_SYNCS run at once: creating a topic of 400 partitions
- * fsyncs each partition's directory and 400 times the data directory, and
- * all at once they held two descriptors each and ran out of them under a
- * 512-descriptor limit.
+ * fsyncs each partition's directory and, 400 times, the data directory;
+ * started all at once, those 800 descriptors exhausted a 512-descriptor
+ * limit.
  */
 export function fsyncDir(dir: string): Promise<void> {
   const waiting = waitingDirSyncs.get(dir);
