@@ -10,6 +10,7 @@ import { ClusterMetadata, type TopicInfo } from './cluster/cluster-metadata.js';
 import { removeOrphanPartitionDirs } from './shard/partition-dirs.js';
 import { defaultBrokerConfig, type BrokerConfig } from './config/broker-config.js';
 import { logger, type Logger } from './common/logger.js';
+import { isOutOfDescriptors, openFilesLimit, OUT_OF_DESCRIPTORS_HINT } from './common/open-files-limit.js';
 import { GroupCoordinator } from './coordinator/group-coordinator.js';
 import { OffsetStore } from './coordinator/offset-store.js';
 import { ProducerIdManager } from './coordinator/producer-id-manager.js';
@@ -103,6 +104,10 @@ async function composeBroker(
   // Start-up recovery: /health answers 503 "recovering" until every partition is open.
   const recoveryStartedMs = Date.now();
   const partitionsToOpen = existing.reduce((n, t) => n + t.partitions, 0);
+  const fdLimit = openFilesLimit();
+  if (fdLimit !== null && partitionsToOpen > fdLimit / 2) {
+    log.warn({ partitions: partitionsToOpen, openFilesLimit: fdLimit, hint: OUT_OF_DESCRIPTORS_HINT }, 'the file descriptor limit is low for this many partitions');
+  }
   if (metrics) {
     metrics.state = 'recovering';
     metrics.partitionsToOpen = partitionsToOpen;
@@ -124,7 +129,7 @@ async function composeBroker(
   onPartitionOpened = () => {};
   log.info({ partitions: partitionsToOpen, durationMs: Date.now() - recoveryStartedMs }, 'partitions opened');
 
-  const report = (what: string) => (err: Error) => log.error({ err: err.message }, what);
+  const report = (what: string) => (err: Error) => log.error({ err: err.message, ...(isOutOfDescriptors(err) ? { hint: OUT_OF_DESCRIPTORS_HINT } : {}) }, what);
   // Partitions of a topic become routable only once their logs are open; handlers await this before answering.
   const opening = new Map<string, Promise<void>>();
   const track = (name: string, work: Promise<void>): void => {

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { addBrokerOptions, brokerConfigFromOptions, ConfigError } from './config/broker-config.js';
 import { startBroker } from './broker.js';
 import { logger } from './common/logger.js';
+import { isOutOfDescriptors, OUT_OF_DESCRIPTORS_HINT } from './common/open-files-limit.js';
 import { registerLoadCommand } from './load/load-command.js';
 import { registerTopicsCommand } from './cli/topics-command.js';
 import { registerProduceCommand } from './cli/produce-command.js';
@@ -55,6 +56,6 @@ registerConsumeCommand(program);
 registerGroupsCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
-  process.stderr.write(`millrace: ${err.message}\n`);
+  process.stderr.write(`millrace: ${err.message}${isOutOfDescriptors(err) ? ` (${OUT_OF_DESCRIPTORS_HINT})` : ''}\n`);
   process.exit(1);
 });

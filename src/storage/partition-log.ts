@@ -76,6 +76,7 @@ import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerStateManager, SNAPSHOT_SUFFI
 import { DEFAULT_TAIL_CACHE_BYTES, checkLogConfig, type LogConfig } from './log-config.js';
 import { MAX_RELATIVE_OFFSET, Segment, type SegmentStats } from './segment.js';
 import { TailCache } from './tail-cache.js';
+import { isOutOfDescriptors, OUT_OF_DESCRIPTORS_HINT } from '../common/open-files-limit.js';
 import type { TailCacheBudget, TailCacheMember } from './tail-cache-budget.js';
 
 export type { LogConfig, FlushPolicy } from './log-config.js';
@@ -498,7 +499,7 @@ export class PartitionLog implements Log, TailCacheMember {
   private goOffline(err: Error): void {
     if (this.failure || this.closed) return;
     this.failure = err;
-    this.log.error({ err: err.message }, 'I/O error: log offline');
+    this.log.error({ err: err.message, ...(isOutOfDescriptors(err) ? { hint: OUT_OF_DESCRIPTORS_HINT } : {}) }, 'I/O error: log offline');
   }
 
   // ---------------------------------------------------------------- read

@@ -5,7 +5,8 @@
  * and directory fsyncs are coalesced and bounded, so creating the topic
  * does not run out either. Held open, the index files made it three per
  * partition, and creating 200 partitions under 512 descriptors left some
- * without a leader.
+ * without a leader. A broker whose partitions come near its limit warns at
+ * start-up.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -33,6 +34,16 @@ test(`${PARTITIONS} partitions under a 256-descriptor limit: created, written an
     c.close();
   } finally {
     await broker.kill();
+  }
+  // Restarted with that many partitions under that limit, it says the limit is low (and serves).
+  const again = await spawnBroker(['--data-dir', dataDir], 20_000, { MILLRACE_LOG_LEVEL: 'warn' }, 256);
+  try {
+    assert.match(again.output(), 'the file descriptor limit is low for this many partitions');
+    const c = await connect(again.port);
+    assert.equal((await readAll(c, 'many', 7)).map((r) => r.value), ['v7']);
+    c.close();
+  } finally {
+    await again.kill();
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
