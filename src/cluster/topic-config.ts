@@ -439,7 +439,7 @@ export type CleanupPolicy = { readonly delete: boolean; readonly compact: boolea
  * settings Millrace records but does not act on yet. Long.MAX values become
  * ~9.22e18 as numbers, which compares as "never" against any clock.
  */
-export interface TopicLogConfig extends Omit<LogConfig, 'flush' | 'tailCacheBytes' | 'tailCacheReuse' | 'producerIdExpirationMs'> {
+export interface TopicLogConfig extends Omit<LogConfig, 'flush' | 'tailCacheBytes' | 'readerCopiesAtOnce' | 'producerIdExpirationMs'> {
   readonly messageTimestampBeforeMaxMs: number;
   readonly messageTimestampAfterMaxMs: number;
   readonly cleanupPolicy: CleanupPolicy;

@@ -133,7 +133,7 @@ function pushTail(handle: number, baseOffset: number, end: PartitionOffsets, rec
 const EMPTY = Buffer.alloc(0);
 
 /**
- * A fetch reply: the records go into a free fetch slot when the dispatcher
+ * A fetch reply: the records go into free fetch slots when the dispatcher
  * allows it (slotOk) and they fit, else into the ring after the header. A
  * reply too large for one ring message (only a first batch over half the
  * ring, which KIP-74 returns whatever its size) goes by postMessage, and
@@ -150,7 +150,7 @@ function replyFetch(reqId: number, h: number, o: FetchOutcome, watching = false,
     parentPort!.postMessage(m, [records.buffer]);
     return;
   }
-  const slot = slotOk && bytes > 0 && bytes + ALIGN_SLACK <= slots.slotBytes ? slots.acquire() : -1;
+  const slot = slotOk && bytes > 0 && bytes + ALIGN_SLACK <= slots.maxReplyBytes ? slots.acquire(slots.runFor(bytes + ALIGN_SLACK)) : -1;
   let skew = 0;
   if (slot >= 0) {
     // Co-aligned with the first (usually the only) run of batches.
@@ -171,7 +171,7 @@ function replyFetch(reqId: number, h: number, o: FetchOutcome, watching = false,
     let p = at + FETCH_REPLY_HEADER_BYTES;
     for (const r of records) { outRing.bytes.set(r, p); p += r.length; }
   };
-  // The records may be views of tail-cache chunks that later appends write again (tailCacheReuse):
+  // The records may be views of tail-cache chunks or read scratch that later appends and reads write again (readerCopiesAtOnce):
   // a reply that has to wait for ring space keeps a copy.
   const size = FETCH_REPLY_HEADER_BYTES + (slot >= 0 ? 0 : o.bytes);
   if (!replyNow(Op.FETCH, size, fill(o.records))) reply(Op.FETCH, size, fill([Buffer.concat(o.records)]));
@@ -355,7 +355,7 @@ parentPort!.on('message', (req: ControlRequest) => {
       keys.set(req.handle, req.key);
       handles.set(req.key, req.handle);
       // Every read is copied into the outbound ring before the next append, so tail-cache chunks can be reused.
-      return done(shard.openPartition(req.key, req.dir, { ...(req.config as LogConfig), tailCacheReuse: true }, req.hints as RecoveryHints | undefined));
+      return done(shard.openPartition(req.key, req.dir, { ...(req.config as LogConfig), readerCopiesAtOnce: true }, req.hints as RecoveryHints | undefined));
     case 'delete': {
       const key = keys.get(req.handle);
       keys.delete(req.handle);
@@ -365,7 +365,7 @@ parentPort!.on('message', (req: ControlRequest) => {
     }
     case 'config': {
       const key = keys.get(req.handle);
-      if (key !== undefined) shard.updatePartitionConfig(key, { ...(req.config as LogConfig), tailCacheReuse: true });
+      if (key !== undefined) shard.updatePartitionConfig(key, { ...(req.config as LogConfig), readerCopiesAtOnce: true });
       return done(undefined);
     }
     case 'retention':

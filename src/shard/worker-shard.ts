@@ -52,7 +52,7 @@ const IN_BASE = WASM_PAGE;
 export interface WorkerShardOptions {
   inboundBytes: number;
   outboundBytes: number;
-  /** Fetch replies up to fetchSlotBytes go into one of fetchSlots slots (FetchSlots). */
+  /** Fetch replies go into runs of fetchSlots slots of fetchSlotBytes, up to half of them per reply (FetchSlots). */
   fetchSlots: number;
   fetchSlotBytes: number;
   /** Pending (not yet in the ring) bytes above which the shard reports congestion. */
@@ -206,7 +206,7 @@ export class WorkerShard implements Shard {
   }
 
   /**
-   * The records of a fetch reply: a view of its fetch slot, leased to the
+   * The records of a fetch reply: a view of its fetch slots, leased to the
    * caller (freed when the response has been written), or a copy of the
    * bytes that follow the header in the ring.
    */
@@ -214,13 +214,14 @@ export class WorkerShard implements Shard {
     if (slot < 0) return Buffer.from(ring.bytes.subarray(at + FETCH_REPLY_HEADER_BYTES, at + FETCH_REPLY_HEADER_BYTES + bytes));
     const slots = this.slots;
     const offset = slots.offsetOf(slot) + ring.view.getUint32(at + 36, true);
+    const run = slots.runFor(bytes + ALIGN_SLACK);
     if (!p.lease) { // not asked for; kept safe anyway
       const copy = Buffer.from(slots.bytes.subarray(offset, offset + bytes));
-      slots.release(slot);
+      slots.release(slot, run);
       return copy;
     }
     let released = false;
-    p.lease(() => { if (!released) { released = true; slots.release(slot); } });
+    p.lease(() => { if (!released) { released = true; slots.release(slot, run); } });
     return Buffer.from(slots.buffer, offset, bytes);
   }
 

@@ -35,11 +35,13 @@ export interface LogConfig {
   /** Bytes of the most recent batches kept in memory for tailing consumers; 0 = off. Default 8 MiB. */
   readonly tailCacheBytes?: number;
   /**
-   * Readers copy what read() returns before the next append (worker shards
-   * copy it into their outbound ring), so the tail cache may write its
-   * chunks again (TailCache reuseChunks). Not a topic config.
+   * Readers copy what read() returns before the next append or read (worker
+   * shards copy it into a fetch slot or their outbound ring at once), so the
+   * log may reuse its buffers: the tail cache writes its chunks again
+   * (TailCache reuseChunks) and segment reads go into one scratch arena
+   * (read-arena.ts). Not a topic config.
    */
-  readonly tailCacheReuse?: boolean;
+  readonly readerCopiesAtOnce?: boolean;
   /**
    * producer.id.expiration.ms (a broker config in Kafka): an idempotent
    * producer's state is dropped once its newest batch is this old. Default 1 day.

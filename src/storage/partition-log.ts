@@ -76,6 +76,7 @@ import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerStateManager, SNAPSHOT_SUFFI
 import { DEFAULT_TAIL_CACHE_BYTES, checkLogConfig, type LogConfig } from './log-config.js';
 import { MAX_RELATIVE_OFFSET, Segment, type SegmentStats } from './segment.js';
 import { TailCache } from './tail-cache.js';
+import { threadReadArena } from './read-arena.js';
 import { isOutOfDescriptors, OUT_OF_DESCRIPTORS_HINT } from '../common/open-files-limit.js';
 import type { TailCacheBudget, TailCacheMember } from './tail-cache-budget.js';
 
@@ -156,7 +157,7 @@ export class PartitionLog implements Log, TailCacheMember {
 
   private constructor(readonly dir: string, config: LogConfig, budget: TailCacheBudget | null) {
     this.config = config;
-    this.cache = new TailCache(config.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES, config.tailCacheReuse === true);
+    this.cache = new TailCache(config.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES, config.readerCopiesAtOnce === true);
     this.cacheBudget = budget;
     this.caching = budget === null;
     this.log = logger.child({ component: 'storage', dir });
@@ -517,6 +518,8 @@ export class PartitionLog implements Log, TailCacheMember {
 
     let offset = fetchOffset;
     const slack = 2 * this.config.indexIntervalBytes + 4096;
+    const arena = this.config.readerCopiesAtOnce === true ? threadReadArena : null;
+    arena?.reset();
     try {
       for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
         if (offset >= this.cache.firstOffset) {
@@ -526,7 +529,7 @@ export class PartitionLog implements Log, TailCacheMember {
         }
         const seg = this.segments[i]!;
         if (offset < seg.baseOffset) offset = seg.baseOffset;
-        const r = seg.read(offset, maxBytes - bytes, minOneBatch && bytes === 0, slack);
+        const r = seg.read(offset, maxBytes - bytes, minOneBatch && bytes === 0, slack, arena);
         if (r.buf) {
           out.push(r.buf);
           bytes += r.buf.length;

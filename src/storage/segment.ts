@@ -32,6 +32,7 @@ import {
 } from './files.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
+import type { ReadArena } from './read-arena.js';
 import { recordFsync } from './fsync-stats.js';
 
 const { O_RDWR, O_CREAT, O_TRUNC } = fs.constants;
@@ -211,8 +212,8 @@ export class Segment {
   }
 
   /** `length` bytes at `position` (fewer at end of file). */
-  readAt(position: number, length: number): Buffer {
-    const buf = Buffer.allocUnsafe(length);
+  readAt(position: number, length: number, arena: ReadArena | null = null): Buffer {
+    const buf = arena ? arena.alloc(length) : Buffer.allocUnsafe(length);
     const n = readFully(this.fd, buf, 0, length, position);
     this.stats.diskReads++;
     this.stats.diskReadBytes += n;
@@ -225,7 +226,7 @@ export class Segment {
    * pread: from the index entry at or before the offset, a window of maxBytes
    * plus `slackBytes` (the expected distance from index entry to batch).
    */
-  read(fetchOffset: number, maxBytes: number, minOneBatch: boolean, slackBytes: number): SegmentRead {
+  read(fetchOffset: number, maxBytes: number, minOneBatch: boolean, slackBytes: number, arena: ReadArena | null = null): SegmentRead {
     const end = this._size;
     if (fetchOffset >= this.nextOffset || end === 0) return { buf: null, lastOffset: -1, atEnd: true };
     let pos = this.offsetIndex.lookupPosition(fetchOffset);
@@ -236,7 +237,7 @@ export class Segment {
     let winEnd = 0;
     const fill = (at: number, want: number): void => {
       const len = Math.min(end - at, Math.max(want, SIZE_AND_OFFSETS_BYTES));
-      win = Buffer.allocUnsafe(len);
+      win = arena ? arena.alloc(len) : Buffer.allocUnsafe(len);
       const n = readFully(this.fd, win, 0, len, at);
       this.stats.diskReads++;
       this.stats.diskReadBytes += n;
@@ -277,7 +278,7 @@ export class Segment {
     }
     const atEnd = pos >= end;
     if (total === 0) return { buf: null, lastOffset: -1, atEnd };
-    const buf = start >= winStart && pos <= winEnd ? win.subarray(start - winStart, pos - winStart) : this.readAt(start, total);
+    const buf = start >= winStart && pos <= winEnd ? win.subarray(start - winStart, pos - winStart) : this.readAt(start, total, arena);
     return { buf, lastOffset, atEnd };
   }
 

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { ErrorCode } from '../../../src/common/error-codes.js';
 import { decodeAllRecords } from '../../../src/protocol/record-batch/records.js';
 import { PartitionLog } from '../../../src/storage/partition-log.js';
+import { threadReadArena } from '../../../src/storage/read-arena.js';
 import { batch, concat, ok, removeTempDirs, tempDir, testConfig } from './helpers.js';
 
 const logFiles = (dir: string): string[] => fs.readdirSync(dir).filter((n) => n.endsWith('.log')).sort();
@@ -63,6 +64,21 @@ test('a read spans segments and returns exactly the bytes in the segment files',
   const recs = decodeAllRecords(concat(part.records));
   assert.ok(recs[0]!.offset <= from && recs[recs.length - 1]!.offset >= log.segmentBaseOffsets[2]!);
   assert.ok(part.bytes <= 600);
+  await log.close();
+});
+
+test('readerCopiesAtOnce: disk reads go to the thread arena, across segments, with the same bytes', async () => {
+  const dir = tempDir();
+  const log = await PartitionLog.open(dir, testConfig({ segmentBytes: 700, tailCacheBytes: 0, readerCopiesAtOnce: true }));
+  for (let i = 0; i < 30; i++) log.append(batch(3, { valueBytes: 30, ts: 1000 + i }), 1);
+  const all = log.read(0, 1 << 30, false);
+  assert.ok(all.records.length > 4, 'one view per segment');
+  assert.ok(all.records.every((r) => r.buffer === all.records[0]!.buffer && r.buffer.byteLength >= threadReadArena.capacity), 'views of one arena');
+  assert.ok(concat(all.records).equals(allLogBytes(dir)), 'views of one read do not overlap');
+  // The contract: the next read may overwrite the previous one's bytes, so readers copy first.
+  const first = Buffer.from(concat(log.read(0, 200, false).records));
+  const again = log.read(0, 200, false).records[0]!;
+  assert.ok(again.equals(first.subarray(0, again.length)));
   await log.close();
 });
 
