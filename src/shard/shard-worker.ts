@@ -30,6 +30,7 @@ import {
 } from './envelope.js';
 import { ALIGN_SLACK, skewFor } from '../common/co-aligned.js';
 import { FetchSlots } from './fetch-slots.js';
+import { threadReadArena } from '../storage/read-arena.js';
 import type { FetchOutcome, MaybePromise, PartitionOffsets, ProduceOutcome } from './shard.js';
 
 interface ShardWorkerData {
@@ -133,15 +134,62 @@ function pushTail(handle: number, baseOffset: number, end: PartitionOffsets, rec
 const EMPTY = Buffer.alloc(0);
 
 /**
- * A fetch reply: the records go into free fetch slots when the dispatcher
- * allows it (slotOk) and they fit, else into the ring after the header. A
- * reply too large for one ring message (only a first batch over half the
- * ring, which KIP-74 returns whatever its size) goes by postMessage, and
- * the partition stops being watched so no TAIL can overtake it.
+ * Fetch slots for one read: a run sized for the partition's byte limit plus
+ * the read's over-read (PartitionLog reads from the index entry before the
+ * offset, and a little past the limit), so the segment bytes are read
+ * straight into the slots (the thread's ReadArena is pointed at them) and
+ * nothing is copied in JavaScript. -1 when the dispatcher did not allow slots,
+ * the limit is too large for them, or no such run is free.
  */
-function replyFetch(reqId: number, h: number, o: FetchOutcome, watching = false, slotOk = false): void {
+const READ_OVERRUN_BYTES = 32 * 1024;
+function slotsForRead(limit: number, slotOk: boolean): { slot: number; run: number } {
+  const run = slots.runFor(limit + READ_OVERRUN_BYTES);
+  const slot = slotOk && limit > 0 && run * slots.slotBytes <= slots.maxReplyBytes ? slots.acquire(run) : -1;
+  threadReadArena.reset(slot >= 0 ? Buffer.from(slots.buffer, slots.offsetOf(slot), run * slots.slotBytes) : undefined);
+  return { slot, run };
+}
+
+/**
+ * Where the reply's records sit in the slot run from `slot`: in place when
+ * the read landed there in one piece, else copied to its start (co-aligned
+ * with the first piece; pieces read into the run lie in order, at or after
+ * where they are copied to). -1 when they do not fit.
+ */
+function placeInSlots(o: FetchOutcome, slot: number, run: number): number {
+  const start = slots.offsetOf(slot);
+  const end = start + run * slots.slotBytes;
+  const first = o.records[0]!;
+  if (o.records.length === 1 && first.buffer === slots.buffer && first.byteOffset >= start && first.byteOffset + first.length <= end) {
+    return first.byteOffset - start;
+  }
+  const skew = skewFor(first, start);
+  if (skew + o.bytes > end - start) return -1;
+  let p = start + skew;
+  for (const r of o.records) { slots.bytes.set(r, p); p += r.length; }
+  return skew;
+}
+
+/**
+ * A fetch reply: the records go into fetch slots when the dispatcher allows
+ * it (`pre`: the run the read went into, or -1), else into the ring after the
+ * header. A reply too large for one ring message (only a first batch over
+ * half the ring, which KIP-74 returns whatever its size) goes by
+ * postMessage, and the partition stops being watched so no TAIL can
+ * overtake it. The dispatcher frees runFor(skew + bytes) slots from `slot`.
+ */
+function replyFetch(reqId: number, h: number, o: FetchOutcome, watching = false, pre = { slot: -1, run: 0 }): void {
   const bytes = o.bytes;
-  if (FETCH_REPLY_HEADER_BYTES + bytes > outRing.maxPayload) {
+  let slot = pre.slot;
+  let skew = 0;
+  if (slot >= 0) {
+    skew = bytes > 0 ? placeInSlots(o, slot, pre.run) : -1;
+    const used = skew >= 0 ? slots.runFor(skew + bytes) : 0;
+    slots.release(slot + used, pre.run - used);
+    if (used === 0) slot = -1;
+    else o = { ...o, records: [] };
+  }
+  if (slot < 0) skew = 0;
+  if (slot < 0 && FETCH_REPLY_HEADER_BYTES + bytes > outRing.maxPayload) {
     watched.delete(h);
     const records = Buffer.allocUnsafeSlow(bytes); // its own ArrayBuffer, transferred below
     let p = 0;
@@ -149,15 +197,6 @@ function replyFetch(reqId: number, h: number, o: FetchOutcome, watching = false,
     const m: FetchReplyMessage = { kind: 'fetch-reply', reqId, errorCode: o.errorCode, highWatermark: o.highWatermark, logStartOffset: o.logStartOffset, records };
     parentPort!.postMessage(m, [records.buffer]);
     return;
-  }
-  const slot = slotOk && bytes > 0 && bytes + ALIGN_SLACK <= slots.maxReplyBytes ? slots.acquire(slots.runFor(bytes + ALIGN_SLACK)) : -1;
-  let skew = 0;
-  if (slot >= 0) {
-    // Co-aligned with the first (usually the only) run of batches.
-    skew = skewFor(o.records[0]!, slots.offsetOf(slot));
-    let p = slots.offsetOf(slot) + skew;
-    for (const r of o.records) { slots.bytes.set(r, p); p += r.length; }
-    o = { ...o, records: [] };
   }
   const fill = (records: readonly Buffer[]) => (at: number): void => {
     v.setUint32(at, reqId, true);
@@ -234,9 +273,17 @@ function handle(op: number, at: number, length: number): void {
       const maxBytes = iv.getInt32(at + 8, true);
       const flags = iv.getUint32(at + 12, true);
       const fetchOffset = iv.getFloat64(at + 16, true);
-      const o = shard.fetch({ key, fetchOffset, maxBytes: Math.min(maxBytes, outRing.maxPayload - FETCH_REPLY_HEADER_BYTES), minOneBatch: (flags & FETCH_MIN_ONE_BATCH) !== 0 });
+      const limit = Math.min(maxBytes, outRing.maxPayload - FETCH_REPLY_HEADER_BYTES);
+      const pre = slotsForRead(limit, (flags & FETCH_SLOT_OK) !== 0);
+      let o: FetchOutcome;
+      try {
+        o = shard.fetch({ key, fetchOffset, maxBytes: limit, minOneBatch: (flags & FETCH_MIN_ONE_BATCH) !== 0 });
+      } catch (e) {
+        if (pre.slot >= 0) slots.release(pre.slot, pre.run);
+        throw e;
+      }
       if (o.errorCode === ErrorCode.NONE && o.bytes === 0 && fetchOffset === o.highWatermark) watched.add(h);
-      replyFetch(reqId, h, o, watched.has(h), (flags & FETCH_SLOT_OK) !== 0);
+      replyFetch(reqId, h, o, watched.has(h), pre);
       return;
     }
     case Op.OFFSETS: {

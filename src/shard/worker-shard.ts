@@ -65,7 +65,8 @@ export const DEFAULT_WORKER_SHARD_OPTIONS: WorkerShardOptions = {
   inboundBytes: 32 * 1024 * 1024,
   outboundBytes: 32 * 1024 * 1024,
   fetchSlots: 16,
-  fetchSlotBytes: 1024 * 1024,
+  // A 1 MiB partition read (the clients' default max.partition.fetch.bytes) plus its over-read fits one slot.
+  fetchSlotBytes: 1024 * 1024 + 64 * 1024,
   maxOverflowBytes: 64 * 1024 * 1024,
   tailCacheBytes: DEFAULT_TAIL_CACHE_TOTAL_BYTES / 2,
 };
@@ -213,8 +214,9 @@ export class WorkerShard implements Shard {
   private fetchedRecords(slot: number, bytes: number, ring: ShardRing, at: number, p: Pending): Buffer {
     if (slot < 0) return Buffer.from(ring.bytes.subarray(at + FETCH_REPLY_HEADER_BYTES, at + FETCH_REPLY_HEADER_BYTES + bytes));
     const slots = this.slots;
-    const offset = slots.offsetOf(slot) + ring.view.getUint32(at + 36, true);
-    const run = slots.runFor(bytes + ALIGN_SLACK);
+    const skew = ring.view.getUint32(at + 36, true);
+    const offset = slots.offsetOf(slot) + skew;
+    const run = slots.runFor(skew + bytes);
     if (!p.lease) { // not asked for; kept safe anyway
       const copy = Buffer.from(slots.bytes.subarray(offset, offset + bytes));
       slots.release(slot, run);

@@ -519,7 +519,6 @@ export class PartitionLog implements Log, TailCacheMember {
     let offset = fetchOffset;
     const slack = 2 * this.config.indexIntervalBytes + 4096;
     const arena = this.config.readerCopiesAtOnce === true ? threadReadArena : null;
-    arena?.reset();
     try {
       for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
         if (offset >= this.cache.firstOffset) {

@@ -31,4 +31,19 @@ test('a request larger than what is left moves to a larger arena; earlier views 
   assert.is(big.length, cap);
 });
 
+test('a region is used first, in order; once a buffer does not fit, the rest comes from the arena', () => {
+  const arena = new ReadArena();
+  const region = Buffer.alloc(1000);
+  arena.reset(region);
+  const a = arena.alloc(300);
+  assert.is(a.buffer, region.buffer);
+  assert.is(a.byteOffset, region.byteOffset);
+  const b = arena.alloc(800);
+  assert.is.not(b.buffer, region.buffer, 'does not fit what is left');
+  const c = arena.alloc(10);
+  assert.is.not(c.buffer, region.buffer, 'later buffers never go back before b');
+  arena.reset();
+  assert.is.not(arena.alloc(10).buffer, region.buffer, 'a reset without a region forgets it');
+});
+
 test.run();
