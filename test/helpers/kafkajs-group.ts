@@ -94,9 +94,10 @@ export class ChildMember extends GroupMember {
     this.exited = new Promise((r) => child.once('exit', () => r()));
     return new Promise((resolve, reject) => {
       child.on('message', (m: { type: string; atMs: number; assignment: Record<string, number[]>; isLeader: boolean; items: Seen[] }) => {
+        // Reports still in the pipe when the child is killed were consumed (and maybe committed) before it died.
+        if (m.type === 'seen') for (const s of m.items) this.seen.push(s);
         if (this.dead) return;
         if (m.type === 'join') this.joins.push({ atMs: m.atMs, assignment: m.assignment, isLeader: m.isLeader });
-        else if (m.type === 'seen') for (const s of m.items) this.seen.push(s);
         else if (m.type === 'ready') resolve();
       });
       child.once('exit', (code) => reject(new Error(`${this.name} exited with ${code} before it started`)));
