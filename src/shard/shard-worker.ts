@@ -138,8 +138,8 @@ const EMPTY = Buffer.alloc(0);
  * the read's over-read (PartitionLog reads from the index entry before the
  * offset, and a little past the limit), so the segment bytes are read
  * straight into the slots (the thread's ReadArena is pointed at them) and
- * nothing is copied in JavaScript. -1 when the dispatcher did not allow slots,
- * the limit is too large for them, or no such run is free.
+ * nothing is copied in JavaScript. Slot -1 when the dispatcher did not allow
+ * slots, the limit is too large for them, or no such run is free.
  */
 const READ_OVERRUN_BYTES = 32 * 1024;
 function slotsForRead(limit: number, slotOk: boolean): { slot: number; run: number } {
@@ -401,7 +401,7 @@ parentPort!.on('message', (req: ControlRequest) => {
     case 'open':
       keys.set(req.handle, req.key);
       handles.set(req.key, req.handle);
-      // Every read is copied into the outbound ring before the next append, so tail-cache chunks can be reused.
+      // Every read is copied, or handed to the dispatcher in its slots, before the next append or read.
       return done(shard.openPartition(req.key, req.dir, { ...(req.config as LogConfig), readerCopiesAtOnce: true }, req.hints as RecoveryHints | undefined));
     case 'delete': {
       const key = keys.get(req.handle);
