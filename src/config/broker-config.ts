@@ -55,6 +55,8 @@ export interface BrokerConfig {
   readonly socketRequestMaxBytes: number;
   /** Idle connections (nothing in flight, no traffic) are closed after this. */
   readonly connectionsMaxIdleMs: number;
+  /** Largest Fetch response, whatever the request's max_bytes (the first batch may exceed it, KIP-74). */
+  readonly fetchMaxBytes: number;
   readonly flush: FlushPolicy;
   /** Shard worker threads; 0 = partitions run inline on the dispatcher thread. */
   readonly shards: number;
@@ -299,6 +301,10 @@ export const BROKER_OPTIONS: readonly BrokerOption[] = [
   opt('connectionsMaxIdleMs', {
     type: intType({ min: 1 }), default: 600000, argName: 'ms', property: 'connections.max.idle.ms',
     description: 'Close a client connection with no request in flight after this long without traffic',
+  }),
+  opt('fetchMaxBytes', {
+    type: intType({ min: 1024, max: INT32_MAX }), default: 57671680, argName: 'bytes', property: 'fetch.max.bytes',
+    description: 'Largest Fetch response the broker returns, whatever the client asks for (one batch may exceed it)',
   }),
   opt('flush', {
     type: flushPolicyType, default: { kind: 'group' }, argName: 'group|interval:<ms>|os', property: 'millrace.flush.policy',

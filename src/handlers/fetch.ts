@@ -42,7 +42,8 @@ export function fetchHandler(s: BrokerServices) {
         }
         const { responses, bytes, error, keys } = read;
         const remainingMs = deadline - Date.now();
-        if (bytes >= Math.max(1, req.minBytes) || error || remainingMs <= 0 || keys.length === 0) {
+        // min_bytes is capped by the response limit, as Kafka does, so it can be met.
+        if (bytes >= Math.max(1, Math.min(req.minBytes, responseLimit(s, req))) || error || remainingMs <= 0 || keys.length === 0) {
           if (s.traffic && bytes > 0) {
             for (const t of responses) for (const p of t.partitions) if (p.records) s.traffic.fetched(t.name, p.records);
           }
@@ -56,17 +57,23 @@ export function fetchHandler(s: BrokerServices) {
   });
 }
 
+/** The request's max_bytes within the broker's fetch.max.bytes: what one response may hold (KIP-74 aside). */
+function responseLimit(s: BrokerServices, req: FetchRequest): number {
+  return Math.min(req.maxBytes > 0 ? req.maxBytes : 0x7fffffff, s.config.fetchMaxBytes);
+}
+
 /**
  * Reads every requested partition. With worker shards each read is a thread
  * round trip, so the reads are all issued before any is awaited (one round
- * trip per fetch, not one per partition). The response budget (max_bytes) is
- * reserved up front in request order; partitions beyond it are read after
- * the first pass only if it left budget over. Only the first partition with
- * data may exceed the budget (by one batch, KIP-74); later ones are trimmed
- * to whole batches that fit.
+ * trip per fetch, not one per partition). The response budget (max_bytes,
+ * capped by the broker's fetch.max.bytes so that no client can make one
+ * response hold gigabytes of reads) is reserved up front in request order;
+ * partitions beyond it are read after the first pass only if it left budget
+ * over. Only the first partition with data may exceed the budget (by one
+ * batch, KIP-74); later ones are trimmed to whole batches that fit.
  */
 async function readAll(s: BrokerServices, req: FetchRequest, byTopicId: boolean, lease: (release: () => void) => void) {
-  const limit = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
+  const limit = responseLimit(s, req);
   let error = false;
   const keys: PartitionKey[] = [];
   const abortedTransactions = req.isolationLevel === 1 ? [] : null;

@@ -180,6 +180,28 @@ test('max_bytes across partitions: later partitions obey the remaining budget, a
   assert.is(bytes[0], 2 * size, 'the first partition is filled first');
 });
 
+test('fetch.max.bytes caps every response, whatever max_bytes asks for; min_bytes above it is capped too', async () => {
+  const batchOf = (p: number, i: number) => buildBatch([{ value: `p${p}-${i} ${'z'.repeat(900)}` }]);
+  const size = batchOf(0, 0).length;
+  const capped = await startTestBroker({ numPartitions: 3, fetchMaxBytes: 4 * size });
+  const c = await openConnection(capped.broker.port, 'capped');
+  try {
+    await waitForTopics(c, ['capped']);
+    for (const p of [0, 1, 2]) for (let i = 0; i < 3; i++) await produce(c, 'capped', p, batchOf(p, i));
+    const parts = [0, 1, 2].map((partition) => ({ partition, fetchOffset: 0 }));
+    const res = await within(c.send('Fetch', 11, fetchRequest('capped', parts, { maxBytes: 64 << 20 })), 5000, 'fetch');
+    const bytes = res.responses[0]!.partitions.map((p) => recordsBytes(p.records));
+    assert.equal(bytes, [3 * size, size, 0], 'four whole batches: fetch.max.bytes, not max_bytes');
+    // min_bytes of 1 MiB can never be met under the cap: Kafka caps it too, so the answer comes at once.
+    const started = Date.now();
+    await within(c.send('Fetch', 11, fetchRequest('capped', parts, { maxBytes: 64 << 20, minBytes: 1 << 20, maxWaitMs: 3000 })), 5000, 'fetch');
+    assert.ok(Date.now() - started < 1500, 'answered without waiting for max_wait_ms');
+  } finally {
+    c.close();
+    await capped.close();
+  }
+});
+
 test('KIP-74 applies to the first partition with data, not only the first requested', async () => {
   const topic = await freshTopic();
   const big = buildBatch([{ value: 'z'.repeat(5000) }]);
