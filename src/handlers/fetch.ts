@@ -27,6 +27,9 @@ export function fetchHandler(s: BrokerServices) {
     maxVersion: 13,
     async handle(req, ctx) {
       const deadline = Date.now() + req.maxWaitMs;
+      const limit = responseLimit(s, req);
+      // min_bytes is capped by the response limit, as Kafka does, so it can be met.
+      const minBytes = Math.max(1, Math.min(req.minBytes, limit));
       for (;;) {
         const mark = s.purgatory.mark();
         // Records from worker shards are views of their fetch slots, leased until the response is written.
@@ -34,7 +37,7 @@ export function fetchHandler(s: BrokerServices) {
         let failed = false;
         let read;
         try {
-          read = await readAll(s, req, ctx.apiVersion >= 13, (release) => { if (failed) release(); else leased.push(release); });
+          read = await readAll(s, req, limit, ctx.apiVersion >= 13, (release) => { if (failed) release(); else leased.push(release); });
         } catch (err) {
           failed = true; // reads still in flight release theirs as they land
           for (const release of leased) release();
@@ -42,8 +45,7 @@ export function fetchHandler(s: BrokerServices) {
         }
         const { responses, bytes, error, keys } = read;
         const remainingMs = deadline - Date.now();
-        // min_bytes is capped by the response limit, as Kafka does, so it can be met.
-        if (bytes >= Math.max(1, Math.min(req.minBytes, responseLimit(s, req))) || error || remainingMs <= 0 || keys.length === 0) {
+        if (bytes >= minBytes || error || remainingMs <= 0 || keys.length === 0) {
           if (s.traffic && bytes > 0) {
             for (const t of responses) for (const p of t.partitions) if (p.records) s.traffic.fetched(t.name, p.records);
           }
@@ -65,15 +67,15 @@ function responseLimit(s: BrokerServices, req: FetchRequest): number {
 /**
  * Reads every requested partition. With worker shards each read is a thread
  * round trip, so the reads are all issued before any is awaited (one round
- * trip per fetch, not one per partition). The response budget (max_bytes,
- * capped by the broker's fetch.max.bytes so that no client can make one
- * response hold gigabytes of reads) is reserved up front in request order;
- * partitions beyond it are read after the first pass only if it left budget
- * over. Only the first partition with data may exceed the budget (by one
- * batch, KIP-74); later ones are trimmed to whole batches that fit.
+ * trip per fetch, not one per partition). The response budget (`limit`:
+ * max_bytes capped by the broker's fetch.max.bytes, so that no client can
+ * make one response hold gigabytes of reads) is reserved up front in
+ * request order; partitions beyond it are read after the first pass only if
+ * it left budget over. Only the first partition with data may exceed the
+ * budget (by one batch, KIP-74); later ones are trimmed to whole batches
+ * that fit.
  */
-async function readAll(s: BrokerServices, req: FetchRequest, byTopicId: boolean, lease: (release: () => void) => void) {
-  const limit = responseLimit(s, req);
+async function readAll(s: BrokerServices, req: FetchRequest, limit: number, byTopicId: boolean, lease: (release: () => void) => void) {
   let error = false;
   const keys: PartitionKey[] = [];
   const abortedTransactions = req.isolationLevel === 1 ? [] : null;

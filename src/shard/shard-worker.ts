@@ -179,16 +179,18 @@ function placeInSlots(o: FetchOutcome, slot: number, run: number): number {
  */
 function replyFetch(reqId: number, h: number, o: FetchOutcome, watching = false, pre = { slot: -1, run: 0 }): void {
   const bytes = o.bytes;
-  let slot = pre.slot;
+  let slot = -1;
   let skew = 0;
-  if (slot >= 0) {
-    skew = bytes > 0 ? placeInSlots(o, slot, pre.run) : -1;
-    const used = skew >= 0 ? slots.runFor(skew + bytes) : 0;
-    slots.release(slot + used, pre.run - used);
-    if (used === 0) slot = -1;
-    else o = { ...o, records: [] };
+  if (pre.slot >= 0) {
+    const at = bytes > 0 ? placeInSlots(o, pre.slot, pre.run) : -1;
+    const used = at >= 0 ? slots.runFor(at + bytes) : 0;
+    slots.release(pre.slot + used, pre.run - used);
+    if (used > 0) {
+      slot = pre.slot;
+      skew = at;
+      o = { ...o, records: [] };
+    }
   }
-  if (slot < 0) skew = 0;
   if (slot < 0 && FETCH_REPLY_HEADER_BYTES + bytes > outRing.maxPayload) {
     watched.delete(h);
     const records = Buffer.allocUnsafeSlow(bytes); // its own ArrayBuffer, transferred below
