@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -28,6 +29,26 @@ export function wasmBuildPath(name: string): string {
 /** Synchronously compile a committed kernel (they are a few hundred bytes: sync compile is cheap). */
 export function compileWasm(name: string): WebAssembly.Module {
   return new WebAssembly.Module(readFileSync(wasmBuildPath(name)));
+}
+
+/**
+ * Compile `<base>.wasm`, a kernel that uses relaxed SIMD, or its
+ * `<base>-nonrelaxed.wasm` twin (plain SIMD, slower) where the runtime lacks it.
+ *
+ * Node 20's V8 (11.3) implements relaxed SIMD behind
+ * --experimental-wasm-relaxed-simd; V8 11.4 (Node 22) ships it on. Where the
+ * module does not validate, the flag is turned on (process-wide; it only
+ * admits the relaxed opcodes) and validation retried. The kernels use
+ * relaxed SIMD only where its results are fully determined (e.g. swizzle
+ * indices always 0..15), so either build gives the same answers.
+ */
+export function compileRelaxedSimdWasm(base: string): { module: WebAssembly.Module; relaxedSimd: boolean } {
+  const bytes = readFileSync(wasmBuildPath(`${base}.wasm`));
+  if (!WebAssembly.validate(bytes)) {
+    try { setFlagsFromString('--experimental-wasm-relaxed-simd'); } catch { /* not a V8 that knows the flag */ }
+  }
+  if (WebAssembly.validate(bytes)) return { module: new WebAssembly.Module(bytes), relaxedSimd: true };
+  return { module: compileWasm(`${base}-nonrelaxed.wasm`), relaxedSimd: false };
 }
 
 /**

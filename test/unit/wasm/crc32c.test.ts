@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { crc32cJs } from '../../../src/wasm/crc32c-js.js';
 import {
-  CRC32C_TABLE_BYTES, crc32c, crc32cFallbackReason, crc32cImplementation, createCrc32cOnMemory,
+  CRC32C_TABLE_BYTES, crc32c, crc32cFallbackReason, crc32cImplementation, crc32cRelaxedSimd, createCrc32cOnMemory,
 } from '../../../src/wasm/crc32c.js';
+import { compileWasm } from '../../../src/wasm/wasm-files.js';
 
 /** Deterministic pseudo-random bytes (xorshift32), so failures reproduce. */
 function randomBytes(n: number, seed: number): Buffer {
@@ -50,6 +51,28 @@ test('large inputs spanning several copy-in chunks', () => {
     const buf = randomBytes(len + 5, len);
     assert.is(crc32c(buf), crc32cJs(buf), `len ${len}`);
     assert.is(crc32c(buf, 3, len + 2), crc32cJs(buf, 3, len + 2), `len ${len} at 3`);
+  }
+});
+
+test('both builds (relaxed and plain SIMD) match crc32cJs around the 1 KiB SIMD stripes, at every alignment', () => {
+  if (crc32cImplementation !== 'wasm') return;
+  assert.ok(crc32cRelaxedSimd, 'this Node should run the relaxed-SIMD build');
+  const src = randomBytes(6 * 1024 + 64, 99);
+  for (const file of ['crc32c.wasm', 'crc32c-nonrelaxed.wasm', 'crc32c-shared.wasm', 'crc32c-shared-nonrelaxed.wasm']) {
+    const shared = file.includes('shared');
+    const memory = new WebAssembly.Memory(shared ? { initial: 2, maximum: 2, shared: true } : { initial: 2 });
+    const k = new WebAssembly.Instance(compileWasm(file), { env: { memory } }).exports as unknown as {
+      init(): void; crc32c(crc: number, p: number, n: number): number;
+    };
+    k.init();
+    new Uint8Array(memory.buffer).set(src, 65536);
+    for (const len of [0, 15, 1023, 1024, 1025, 1040, 2047, 2048, 3000, 4096, 5 * 1024 + 17, 6 * 1024]) {
+      for (let align = 0; align < 16; align++) {
+        const seed = (len * 31 + align) >>> 0;
+        const expected = crc32cJs(src, align, align + len, seed);
+        assert.is(k.crc32c(seed, 65536 + align, len) >>> 0, expected, `${file} len ${len} align ${align}`);
+      }
+    }
   }
 });
 
