@@ -25,7 +25,8 @@
  *
  * Which implementation is active: `crc32cImplementation` ('wasm' or 'js').
  * MILLRACE_WASM=0 forces 'js' (see wasm-files.ts). Loading is synchronous at
- * import: the module is under 1 KiB and compiles in microseconds.
+ * import: the module is under 10 KiB; V8 compiles it with its baseline tier
+ * in 0.2-0.4 ms here and optimizes the hot functions in the background.
  *
  * Thread ownership: none. Each thread that imports this module gets its own
  * instance and scratch memory; functions made by createCrc32cOnMemory belong

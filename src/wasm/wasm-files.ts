@@ -26,7 +26,7 @@ export function wasmBuildPath(name: string): string {
   throw new Error(`wasm/build/${name} not found above ${here}`);
 }
 
-/** Synchronously compile a committed kernel (they are a few hundred bytes: sync compile is cheap). */
+/** Synchronously compile a committed kernel (they are under 10 KiB: sync compile is cheap). */
 export function compileWasm(name: string): WebAssembly.Module {
   return new WebAssembly.Module(readFileSync(wasmBuildPath(name)));
 }
