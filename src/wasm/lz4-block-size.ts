@@ -18,8 +18,6 @@ interface Lz4SizeExports {
   block_size(ptr: number, len: number): number;
 }
 
-/** The block starts at PREFIX_AT + 4, after its size prefix. */
-const PREFIX_AT = 0;
 const WASM_PAGE = 65536;
 
 let memory: WebAssembly.Memory | undefined;
@@ -44,7 +42,7 @@ export const lz4BlockSizeImplementation: 'wasm' | 'js' = kernel ? 'wasm' : 'js';
 
 /** A view of 4 + blockBytes scratch bytes: the caller writes the block at [4, 4 + blockBytes) and the size prefix at [0, 4). */
 export function prefixedScratch(blockBytes: number): Uint8Array {
-  const need = PREFIX_AT + 4 + blockBytes;
+  const need = 4 + blockBytes;
   if (scratch.length < need) {
     if (memory) {
       memory.grow(Math.ceil((need - memory.buffer.byteLength) / WASM_PAGE));
@@ -53,7 +51,7 @@ export function prefixedScratch(blockBytes: number): Uint8Array {
       scratch = new Uint8Array(Math.max(need, 2 * scratch.length));
     }
   }
-  return scratch.subarray(PREFIX_AT, need);
+  return scratch.subarray(0, need);
 }
 
 /**
@@ -62,6 +60,5 @@ export function prefixedScratch(blockBytes: number): Uint8Array {
  * twin, used when WASM is off.
  */
 export function scratchBlockSize(blockBytes: number, sizeOfBlock: (src: Uint8Array, start: number, end: number) => number): number {
-  const start = PREFIX_AT + 4;
-  return kernel ? kernel.block_size(start, blockBytes) : sizeOfBlock(scratch, start, start + blockBytes);
+  return kernel ? kernel.block_size(4, blockBytes) : sizeOfBlock(scratch, 4, 4 + blockBytes);
 }
