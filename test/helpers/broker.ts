@@ -84,3 +84,19 @@ export function spawnBroker(args: string[], timeoutMs = 20_000, env: Record<stri
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`broker exited with ${code}:\n${out}`)); });
   });
 }
+
+/**
+ * For a test file's last `after` hook, once every client and broker is
+ * closed: if something still keeps the process alive 10 s later, print what
+ * (so the leak can be found) and exit with the tests' own verdict. One
+ * kafkajs test file passed everything and then hung until the runner's
+ * 240 s limit, once in six suite runs, and could not be reproduced.
+ */
+export function exitIfLingering(afterMs = 10_000): void {
+  setTimeout(() => {
+    const handles = (process as unknown as { _getActiveHandles(): { constructor: { name: string }; remotePort?: number; localPort?: number }[] })
+      ._getActiveHandles().map((h) => `${h.constructor.name}${h.remotePort ? ` remote:${h.remotePort}` : ''}${h.localPort ? ` local:${h.localPort}` : ''}`);
+    process.stderr.write(`[exitIfLingering] still alive ${afterMs} ms after teardown: ${JSON.stringify(process.getActiveResourcesInfo())} ${JSON.stringify(handles)}\n`);
+    process.exit(process.exitCode ?? 0);
+  }, afterMs).unref();
+}

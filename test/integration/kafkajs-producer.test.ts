@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import kafkajs from 'kafkajs';
 import type { Admin, Kafka as KafkaClient, Producer } from 'kafkajs';
-import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { exitIfLingering, startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { hasKcat, kcat } from '../helpers/kcat.js';
 
 const { Kafka, logLevel, CompressionTypes } = kafkajs;
@@ -39,6 +39,7 @@ test.after(async () => {
   await producer?.disconnect();
   await admin?.disconnect();
   await tb?.close();
+  exitIfLingering();
 });
 
 interface Consumed { partition: number; offset: number; key: string; value: string; headers: string }
