@@ -236,13 +236,9 @@ export class Segment {
     let winStart = 0;
     let winEnd = 0;
     const fill = (at: number, want: number): void => {
-      const len = Math.min(end - at, Math.max(want, SIZE_AND_OFFSETS_BYTES));
-      win = arena ? arena.alloc(len) : Buffer.allocUnsafe(len);
-      const n = readFully(this.fd, win, 0, len, at);
-      this.stats.diskReads++;
-      this.stats.diskReadBytes += n;
+      win = this.readAt(at, Math.min(end - at, Math.max(want, SIZE_AND_OFFSETS_BYTES)), arena);
       winStart = at;
-      winEnd = at + n;
+      winEnd = at + win.length;
     };
     /** Position in `win` of the header at file position p (refilling the window if needed). */
     const header = (p: number, want: number): number => {
