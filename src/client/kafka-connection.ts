@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { Apis, readResponseHeader, writeRequestHeader, type ApiName, type ApiVersionsResponse } from '../protocol/generated/index.js';
 import { Reader, Writer, type Init } from '../protocol/primitives/index.js';
 import { requestHeaderVersion, responseHeaderVersion } from '../protocol/header.js';
-import { FrameDecoder } from '../network/frame-decoder.js';
+import { ResponseReader } from './response-reader.js';
 
 type Req<N extends ApiName> = Parameters<(typeof Apis)[N]['writeRequest']>[2];
 type Res<N extends ApiName> = ReturnType<(typeof Apis)[N]['readResponse']>;
@@ -27,30 +27,32 @@ export class KafkaConnectionError extends Error {
 export class KafkaConnection {
   private readonly pending: Pending[] = [];
   private nextCorrelationId = 1;
-  private readonly decoder = new FrameDecoder(1 << 30);
   private closedError: Error | null = null;
   /** Highest version the broker supports per API key (after `negotiate()`). */
   readonly brokerVersions = new Map<number, { min: number; max: number }>();
 
   private constructor(private readonly socket: Socket, readonly clientId: string) {
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        this.decoder.push(chunk, (body) => this.onResponse(body));
-      } catch (err) {
-        this.fail(err as Error);
-      }
-    });
     socket.on('error', (err) => this.fail(err));
     socket.on('close', () => this.fail(new KafkaConnectionError('connection closed')));
   }
 
   static open(host: string, port: number, clientId = 'millrace', timeoutMs = 10_000): Promise<KafkaConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      const reader = new ResponseReader(1 << 30);
+      const onRead = (n: number): boolean => {
+        try {
+          reader.received(n, (body) => conn.onResponse(body));
+        } catch (err) {
+          conn.fail(err as Error);
+        }
+        return true;
+      };
+      const socket = connect({ host, port, onread: { buffer: () => reader.nextReadBuffer(), callback: onRead } });
+      const conn = new KafkaConnection(socket, clientId);
       const timer = setTimeout(() => { socket.destroy(); reject(new KafkaConnectionError(`connect to ${host}:${port} timed out`)); }, timeoutMs);
       socket.once('error', (err) => { clearTimeout(timer); reject(err); });
-      socket.once('connect', () => { clearTimeout(timer); resolve(new KafkaConnection(socket, clientId)); });
+      socket.once('connect', () => { clearTimeout(timer); resolve(conn); });
     });
   }
 
