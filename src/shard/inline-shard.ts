@@ -7,6 +7,7 @@ import { logger } from '../common/logger.js';
 import { fsyncSnapshot } from '../storage/fsync-stats.js';
 import { DEFAULT_TAIL_CACHE_TOTAL_BYTES, type LogConfig } from '../storage/log-config.js';
 import { PartitionLog, type RecoveryHints } from '../storage/partition-log.js';
+import { ReadBufferPool } from '../storage/read-buffer-pool.js';
 import { TailCacheBudget } from '../storage/tail-cache-budget.js';
 import type {
   FetchOp, FetchOutcome, MaybePromise, PartitionKey, PartitionOffsets, ProduceOp, ProduceOutcome, Shard, ShardStats, TimestampOffset,
@@ -19,6 +20,8 @@ export class InlineShard implements Shard {
   private readonly dataListeners: ((key: PartitionKey) => void)[] = [];
   private readonly log;
   private readonly cacheBudget: TailCacheBudget;
+  /** Memory for disk reads whose records the caller leases (the inline engine's fetches). */
+  private readonly readPool = new ReadBufferPool();
 
   /** `tailCacheBytes`: memory for the tail caches of this shard's partitions that consumers read. */
   constructor(readonly id: number, tailCacheBytes = DEFAULT_TAIL_CACHE_TOTAL_BYTES) {
@@ -76,7 +79,10 @@ export class InlineShard implements Shard {
   fetch(op: FetchOp): FetchOutcome {
     const plog = this.logs.get(op.key);
     if (!plog) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, records: [], bytes: 0, highWatermark: -1, logStartOffset: -1 };
-    const r = plog.read(op.fetchOffset, op.maxBytes, op.minOneBatch);
+    // With a lease the records are written to the socket before anything reuses their memory.
+    const reads = op.lease ? this.readPool.lease() : undefined;
+    const r = plog.read(op.fetchOffset, op.maxBytes, op.minOneBatch, reads);
+    if (reads?.used) op.lease!(() => reads.release());
     return { errorCode: r.error, records: r.records, bytes: r.bytes, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset };
   }
 

@@ -76,7 +76,7 @@ import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerStateManager, SNAPSHOT_SUFFI
 import { DEFAULT_TAIL_CACHE_BYTES, checkLogConfig, type LogConfig } from './log-config.js';
 import { MAX_RELATIVE_OFFSET, Segment, type SegmentStats } from './segment.js';
 import { TailCache } from './tail-cache.js';
-import { threadReadArena } from './read-arena.js';
+import { threadReadArena, type ReadAllocator } from './read-arena.js';
 import { isOutOfDescriptors, OUT_OF_DESCRIPTORS_HINT } from '../common/open-files-limit.js';
 import type { TailCacheBudget, TailCacheMember } from './tail-cache-budget.js';
 
@@ -505,7 +505,8 @@ export class PartitionLog implements Log, TailCacheMember {
 
   // ---------------------------------------------------------------- read
 
-  read(fetchOffset: number, maxBytes: number, minOneBatch: boolean): ReadResult {
+  /** `alloc`: where disk reads go (default: fresh buffers, or the thread's ReadArena when readerCopiesAtOnce). */
+  read(fetchOffset: number, maxBytes: number, minOneBatch: boolean, alloc?: ReadAllocator): ReadResult {
     if (!(maxBytes >= 0)) maxBytes = 0;
     const hw = this.nextOffset;
     const start = this._logStartOffset;
@@ -518,7 +519,7 @@ export class PartitionLog implements Log, TailCacheMember {
 
     let offset = fetchOffset;
     const slack = 2 * this.config.indexIntervalBytes + 4096;
-    const arena = this.config.readerCopiesAtOnce === true ? threadReadArena : null;
+    const arena = alloc ?? (this.config.readerCopiesAtOnce === true ? threadReadArena : null);
     try {
       for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
         if (offset >= this.cache.firstOffset) {

@@ -20,7 +20,13 @@
  */
 const MIN_BYTES = 1 << 20;
 
-export class ReadArena {
+/** Where a segment read gets the memory it reads into. */
+export interface ReadAllocator {
+  /** `length` bytes of uninitialised memory the caller may read into. */
+  alloc(length: number): Buffer;
+}
+
+export class ReadArena implements ReadAllocator {
   private memory = new ArrayBuffer(0);
   private used = 0;
   private region: Buffer | null = null;

@@ -32,7 +32,7 @@ import {
 } from './files.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
-import type { ReadArena } from './read-arena.js';
+import type { ReadAllocator } from './read-arena.js';
 import { recordFsync } from './fsync-stats.js';
 
 const { O_RDWR, O_CREAT, O_TRUNC } = fs.constants;
@@ -212,7 +212,7 @@ export class Segment {
   }
 
   /** `length` bytes at `position` (fewer at end of file). */
-  readAt(position: number, length: number, arena: ReadArena | null = null): Buffer {
+  readAt(position: number, length: number, arena: ReadAllocator | null = null): Buffer {
     const buf = arena ? arena.alloc(length) : Buffer.allocUnsafe(length);
     const n = readFully(this.fd, buf, 0, length, position);
     this.stats.diskReads++;
@@ -226,7 +226,7 @@ export class Segment {
    * pread: from the index entry at or before the offset, a window of maxBytes
    * plus `slackBytes` (the expected distance from index entry to batch).
    */
-  read(fetchOffset: number, maxBytes: number, minOneBatch: boolean, slackBytes: number, arena: ReadArena | null = null): SegmentRead {
+  read(fetchOffset: number, maxBytes: number, minOneBatch: boolean, slackBytes: number, arena: ReadAllocator | null = null): SegmentRead {
     const end = this._size;
     if (fetchOffset >= this.nextOffset || end === 0) return { buf: null, lastOffset: -1, atEnd: true };
     let pos = this.offsetIndex.lookupPosition(fetchOffset);
