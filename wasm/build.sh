@@ -9,6 +9,7 @@
 #   crc32c[-shared]-nonrelaxed.wasm  the same with i8x16.swizzle for runtimes
 #                                  without relaxed SIMD (src/wasm/crc32c.ts picks)
 #   lz4-size.wasm                  an LZ4 block's decompressed size (wasm/lz4-size.wat)
+#   value-check.wasm               the load generator's record value check (wasm/value-check.wat)
 # All come from wasm/crc32c.wat with the output of wasm/crc32c-lanes.mjs
 # spliced in at its LANES-KERNEL line; the private builds rewrite the line
 # marked MEMORY-IMPORT. wat2wasm and the generator are deterministic (no
@@ -60,9 +61,10 @@ for name in crc32c crc32c-shared; do
   wat2wasm --enable-threads "$tmp/$name-nonrelaxed.wat" -o "$out/$name-nonrelaxed.wasm"
 done
 
-# --- lz4-size ---------------------------------------------------------------
+# --- lz4-size, value-check -----------------------------------------------------
 wat2wasm "$here/lz4-size.wat" -o "$out/lz4-size.wasm"
+wat2wasm "$here/value-check.wat" -o "$out/value-check.wasm"
 
 # --- checksums --------------------------------------------------------------
-(cd "$out" && sha256sum crc32c.wasm crc32c-shared.wasm crc32c-nonrelaxed.wasm crc32c-shared-nonrelaxed.wasm lz4-size.wasm > SHA256SUMS)
+(cd "$out" && sha256sum crc32c.wasm crc32c-shared.wasm crc32c-nonrelaxed.wasm crc32c-shared-nonrelaxed.wasm lz4-size.wasm value-check.wasm > SHA256SUMS)
 echo "build.sh: wrote $(cd "$out" && ls *.wasm | tr '\n' ' ')and SHA256SUMS to $out" >&2

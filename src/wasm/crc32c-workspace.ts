@@ -13,9 +13,21 @@
  * loaded (a batch, at most a fetch response's size). With MILLRACE_WASM=0
  * the same code runs the JS twin over the memory (see createCrc32cOnMemory).
  *
+ * It also runs the load generator's record value check over a list of
+ * values in the loaded bytes (wasm/value-check.wat, one call per batch):
+ *
+ *   … | [list, list + 8n) (ptr, len) of each value, after the loaded bytes
+ *
  * Thread ownership: one workspace per thread (its memory is private).
  */
 import { CRC32C_TABLE_BYTES, createCrc32cOnMemory, crc32c as crc32cCopyIn } from './crc32c.js';
+import { compileWasm } from './wasm-files.js';
+
+interface ValueCheckExports {
+  check_values(list: number, n: number): number;
+}
+
+let valueCheckModule: WebAssembly.Module | undefined;
 
 const PAGE = 65536;
 /** Loaded bytes start at the first page boundary after the tables. */
@@ -28,9 +40,22 @@ export class Crc32cWorkspace {
   private source: Uint8Array | null = null;
   private sourceStart = 0;
   private sourceEnd = 0;
+  private words = new Int32Array(this.memory.buffer);
+  private readonly valueCheck: ValueCheckExports | null;
 
   constructor() {
     if (BASE < CRC32C_TABLE_BYTES) throw new Error('crc32c workspace would overlap the kernel tables');
+    const kernel = this.crcAt.kernel;
+    this.valueCheck = kernel
+      ? new WebAssembly.Instance((valueCheckModule ??= compileWasm('value-check.wasm')), { env: { memory: this.memory, crc32c: kernel } }).exports as unknown as ValueCheckExports
+      : null;
+  }
+
+  private grow(need: number): void {
+    if (need <= this.heap.length) return;
+    this.memory.grow(Math.ceil((need - this.heap.length) / PAGE));
+    this.heap = new Uint8Array(this.memory.buffer);
+    this.words = new Int32Array(this.memory.buffer);
   }
 
   /** Copy bytes[start, end) into the workspace; later `crc32c` calls on ranges inside it read the copy. */
@@ -38,11 +63,7 @@ export class Crc32cWorkspace {
     if (!(start >= 0 && start <= end && end <= bytes.length)) {
       throw new RangeError(`crc32c workspace range [${start}, ${end}) outside 0..${bytes.length}`);
     }
-    const need = BASE + (end - start);
-    if (need > this.heap.length) {
-      this.memory.grow(Math.ceil((need - this.heap.length) / PAGE));
-      this.heap = new Uint8Array(this.memory.buffer);
-    }
+    this.grow(BASE + (end - start));
     this.heap.set(bytes.subarray(start, end), BASE);
     this.source = bytes;
     this.sourceStart = start;
@@ -60,4 +81,24 @@ export class Crc32cWorkspace {
     }
     return crc32cCopyIn(bytes, start, end);
   };
+
+  /**
+   * The load generator's value check (src/load/record-value.ts checkValue)
+   * of the values at bytes[starts[k], starts[k] + lengths[k]) for k in
+   * [from, n), all inside the loaded range of the loaded buffer. Returns the
+   * first k whose value fails, n if none does, or null when the WASM kernel
+   * is not in use (MILLRACE_WASM=0): then the caller checks them itself.
+   */
+  checkValues(starts: Int32Array, lengths: Int32Array, from: number, n: number): number | null {
+    if (!this.valueCheck) return null;
+    const list = (BASE + (this.sourceEnd - this.sourceStart) + 7) & ~7;
+    this.grow(list + 8 * (n - from));
+    const w = this.words;
+    const shift = BASE - this.sourceStart;
+    for (let k = from, at = list >> 2; k < n; k++, at += 2) {
+      w[at] = starts[k]! + shift;
+      w[at + 1] = lengths[k]!;
+    }
+    return from + this.valueCheck.check_values(list, n - from);
+  }
 }

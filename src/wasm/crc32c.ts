@@ -147,7 +147,7 @@ export const crc32c: Crc32cFn = wasmCrc32c ?? crc32cJs;
  * twin over a view of the same memory (still no copy) and leaves the reserved
  * region untouched; `implementation` tells which one you got.
  */
-export function createCrc32cOnMemory(memory: WebAssembly.Memory): Crc32cOnMemoryFn & { implementation: 'wasm' | 'js' } {
+export function createCrc32cOnMemory(memory: WebAssembly.Memory): Crc32cOnMemoryFn & { implementation: 'wasm' | 'js'; kernel?: Crc32cExports['crc32c'] } {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   if (memory.buffer.byteLength < CRC32C_TABLE_BYTES) {
     throw new RangeError(`crc32c needs a memory of at least ${CRC32C_TABLE_BYTES} bytes`);
@@ -171,7 +171,8 @@ export function createCrc32cOnMemory(memory: WebAssembly.Memory): Crc32cOnMemory
       check(ptr, len);
       return kernel(crc | 0, ptr, len) >>> 0;
     };
-    return Object.assign(fn, { implementation: 'wasm' as const });
+    // `kernel`: the instance's export itself, for other WASM modules on this memory to import (no JS in between).
+    return Object.assign(fn, { implementation: 'wasm' as const, kernel });
   }
 
   let view = new Uint8Array(memory.buffer);
