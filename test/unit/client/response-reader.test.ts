@@ -3,16 +3,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FrameTooLargeError } from '../../../src/network/frame-decoder.js';
 import { ResponseReader } from '../../../src/client/response-reader.js';
+import { frame } from '../../helpers/wire.js';
 
 let seed = 7;
 const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
-
-function frame(body: Buffer): Buffer {
-  const f = Buffer.alloc(4 + body.length);
-  f.writeInt32BE(body.length, 0);
-  body.copy(f, 4);
-  return f;
-}
 
 function randomBody(size: number): Buffer {
   const b = Buffer.allocUnsafe(size);

@@ -3,16 +3,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FrameTooLargeError } from '../../../src/network/frame-decoder.js';
 import { ReceiveBuffer } from '../../../src/network/receive-buffer.js';
+import { frame } from '../../helpers/wire.js';
 
 let seed = 11;
 const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
-
-function frame(body: Buffer): Buffer {
-  const f = Buffer.alloc(4 + body.length);
-  f.writeInt32BE(body.length, 0);
-  body.copy(f, 4);
-  return f;
-}
 
 /** Feeds `stream` as the socket would: each read fills part of what nextReadBuffer() offers. */
 function feed(rb: ReceiveBuffer, stream: Buffer, maxRead: number, onFrame: (body: Buffer) => void): void {
