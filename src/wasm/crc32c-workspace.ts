@@ -45,10 +45,19 @@ export class Crc32cWorkspace {
 
   constructor() {
     if (BASE < CRC32C_TABLE_BYTES) throw new Error('crc32c workspace would overlap the kernel tables');
+    this.valueCheck = this.loadValueCheck();
+  }
+
+  /** The value check kernel on this memory, or null (no WASM CRC kernel, or the module did not load: the caller's JS twin runs). */
+  private loadValueCheck(): ValueCheckExports | null {
     const kernel = this.crcAt.kernel;
-    this.valueCheck = kernel
-      ? new WebAssembly.Instance((valueCheckModule ??= compileWasm('value-check.wasm')), { env: { memory: this.memory, crc32c: kernel } }).exports as unknown as ValueCheckExports
-      : null;
+    if (!kernel) return null;
+    try {
+      valueCheckModule ??= compileWasm('value-check.wasm');
+      return new WebAssembly.Instance(valueCheckModule, { env: { memory: this.memory, crc32c: kernel } }).exports as unknown as ValueCheckExports;
+    } catch {
+      return null;
+    }
   }
 
   private grow(need: number): void {
