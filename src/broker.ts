@@ -26,6 +26,7 @@ import { Engine } from './shard/engine.js';
 import { InlineShard } from './shard/inline-shard.js';
 import type { Shard } from './shard/shard.js';
 import { DEFAULT_WORKER_SHARD_OPTIONS, WorkerShard } from './shard/worker-shard.js';
+import { ReceiveArena } from './shard/receive-arena.js';
 import type { LogConfig } from './storage/log-config.js';
 import type { RecoveryHints } from './storage/partition-log.js';
 import { DEFAULT_POOL_MIN_BYTES, verifyPartitionsInParallel } from './shard/recovery-pool.js';
@@ -39,6 +40,8 @@ export interface Broker {
   readonly shardCount: number;
   /** The engine (partition → shard routing); exposed for tests and tooling. */
   readonly engine: Engine;
+  /** Where connections read produce requests for worker shards (null with --shards 0); exposed for tests. */
+  readonly receiveArena: ReceiveArena | null;
   /** Port of the /metrics and /health endpoint; null when metrics are off. */
   readonly metricsPort: number | null;
   /** The metrics (null when off). */
@@ -82,9 +85,11 @@ async function composeBroker(
   const metadata = await ClusterMetadata.open(dataDir, config);
   const producerIds = await ProducerIdManager.open(dataDir);
   // --shards 0: partitions run inline on this thread; otherwise one worker thread per shard.
+  // Worker shards read produce batches where the connections received them (receive-arena.ts).
+  const arena = config.shards === 0 ? null : new ReceiveArena();
   const shards: Shard[] = config.shards === 0
     ? [new InlineShard(0, config.tailCacheBytes)]
-    : Array.from({ length: config.shards }, (_, i) => new WorkerShard(i, { ...DEFAULT_WORKER_SHARD_OPTIONS, tailCacheBytes: Math.floor(config.tailCacheBytes / config.shards) }));
+    : Array.from({ length: config.shards }, (_, i) => new WorkerShard(i, { ...DEFAULT_WORKER_SHARD_OPTIONS, tailCacheBytes: Math.floor(config.tailCacheBytes / config.shards) }, arena));
   const engine = new Engine(shards, dataDir);
   const purgatory = new FetchPurgatory();
   engine.onData((key) => purgatory.wake(key));
@@ -186,7 +191,7 @@ async function composeBroker(
     maxInFlightRequests: 64,
     maxPendingWriteBytes: 64 * 1024 * 1024,
     maxIdleMs: config.connectionsMaxIdleMs,
-  }, log, engine);
+  }, log, engine, arena);
   const port = await server.listen(config.port, config.host);
   config = { ...config, port, advertisedPort: config.advertisedPort || port };
   log.info({ host: config.host, port, dataDir, shards: shards.length, flush: config.flush, metricsPort: metricsServer?.port ?? null }, 'broker started');
@@ -203,6 +208,7 @@ async function composeBroker(
     get config() { return config; },
     shardCount: shards.length,
     engine,
+    receiveArena: arena,
     metricsPort: metricsServer?.port ?? null,
     metrics,
     testHooks: { dropConnections: () => server.dropConnections() },

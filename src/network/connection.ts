@@ -11,7 +11,8 @@
  * of the connection's ReceiveBuffer, valid while they are dispatched: every
  * request but Produce is copied first (they are small, and handlers may keep
  * their bytes); a Produce's batches are consumed synchronously by the shards
- * (appended inline, or copied into a worker's ring). Backpressure:
+ * (appended inline, or copied into a worker's ring, or, when read into the
+ * ReceiveArena, passed by reference to a worker that retains it). Backpressure:
  * reading pauses while too many requests are in flight or the socket's write
  * buffer is full, so memory stays bounded under overload.
  */
@@ -22,6 +23,7 @@ import { Apis } from '../protocol/generated/index.js';
 import { FrameTooLargeError } from './frame-decoder.js';
 import { RequestRejectedError, type Dispatcher, type ConnectionHooks } from './dispatcher.js';
 import { adoptWithReceiveBuffer, ReceiveBuffer } from './receive-buffer.js';
+import type { ReceiveArena } from '../shard/receive-arena.js';
 
 /** Request header bytes kept for the log line of a request whose handler fails later (key, version, id, client id). */
 const HEADER_COPY_BYTES = 64;
@@ -86,15 +88,17 @@ export class Connection implements ConnectionHooks {
     private readonly log: Logger,
     private readonly onClosed: (c: Connection) => void,
     private readonly admission: Admission | null = null,
+    arena: ReceiveArena | null = null,
   ) {
     this.remoteAddress = `${accepted.remoteAddress}:${accepted.remotePort}`;
-    this.input = new ReceiveBuffer(limits.maxFrameBytes);
+    this.input = new ReceiveBuffer(limits.maxFrameBytes, undefined, arena);
     const socket = (this.socket = adoptWithReceiveBuffer(accepted, server, this.input, (n) => this.onRead(n)));
     socket.setNoDelay(true);
     socket.on('drain', () => this.maybeResume());
     socket.on('error', (err) => this.log.debug({ conn: this.remoteAddress, err: err.message }, 'socket error'));
     socket.on('close', () => {
       this.closing = true;
+      this.input.dispose();
       for (const slot of this.inFlight.splice(0)) runDeferred(slot);
       this.onClosed(this);
     });

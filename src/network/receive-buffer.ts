@@ -15,14 +15,23 @@
  * returns: the space is read into again afterwards. Callers copy what they
  * keep (connection.ts copies every request but Produce, whose batches are
  * consumed synchronously by the shards).
+ *
+ * With a ReceiveArena (worker shards), reads go into a chunk of shared
+ * memory instead, and a worker shard may retain the chunk of a batch it was
+ * handed (receive-arena.ts): then the space is not read into again until the
+ * shard is done with it; later reads go after it, or into another chunk. A
+ * frame larger than a chunk, or one read while every chunk is taken, goes
+ * into a private buffer as above.
  */
 import type { Socket } from 'node:net';
 import { Socket as NetSocket, type Server } from 'node:net';
 import { FrameTooLargeError } from './frame-decoder.js';
+import type { ReceiveArena } from '../shard/receive-arena.js';
 
 /** Never offer the socket less than this much room for a read. */
 const MIN_READ_BYTES = 16 * 1024;
 const SHRINK_AFTER_READS = 1024;
+const EMPTY = Buffer.alloc(0);
 
 export class ReceiveBuffer {
   private buf: Buffer;
@@ -32,9 +41,11 @@ export class ReceiveBuffer {
   private end = 0;
   /** Reads since the last one that needed more than initialBytes (a grown buffer shrinks after SHRINK_AFTER_READS). */
   private smallReads = 0;
+  /** The arena chunk `buf` is, or -1 when `buf` is private memory. */
+  private chunk = -1;
 
-  constructor(private readonly maxFrameBytes: number, private readonly initialBytes = 64 * 1024) {
-    this.buf = Buffer.allocUnsafeSlow(initialBytes);
+  constructor(private readonly maxFrameBytes: number, private readonly initialBytes = 64 * 1024, private readonly arena: ReceiveArena | null = null) {
+    this.buf = arena ? EMPTY : Buffer.allocUnsafeSlow(initialBytes);
   }
 
   /** Bytes held (a partial frame); for tests. */
@@ -50,6 +61,12 @@ export class ReceiveBuffer {
       const size = this.buf.readInt32BE(this.start);
       if (size >= 0 && size <= this.maxFrameBytes) need = Math.max(need, 4 + size - pending);
     }
+    if (this.arena && pending + need <= this.arena.chunkBytes) {
+      const into = this.readIntoChunk(this.arena, pending, need);
+      if (into) return into;
+    }
+    // Too large for a chunk, or none free: private memory (the chunk may hold retained batches, so never rewind it here).
+    if (this.chunk >= 0) this.moveTo(Buffer.allocUnsafeSlow(Math.max(this.initialBytes, pending + need)), -1);
     if (pending === 0 && this.buf.length > this.initialBytes && ++this.smallReads > SHRINK_AFTER_READS) {
       // Large frames have stopped coming: give the memory back.
       this.buf = Buffer.allocUnsafeSlow(this.initialBytes);
@@ -59,15 +76,41 @@ export class ReceiveBuffer {
     if (this.buf.length - this.end < need) {
       if (this.buf.length - pending >= need) {
         this.buf.copy(this.buf, 0, this.start, this.end);
+        this.start = 0;
+        this.end = pending;
       } else {
-        const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, pending + need));
-        this.buf.copy(bigger, 0, this.start, this.end);
-        this.buf = bigger;
+        this.moveTo(Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, pending + need, this.initialBytes)), -1);
       }
-      this.start = 0;
-      this.end = pending;
     }
     return this.buf.subarray(this.end);
+  }
+
+  /** Room for `need` bytes in an arena chunk (this one, rewound if nothing in it is retained, or a fresh one); null if none is free. */
+  private readIntoChunk(arena: ReceiveArena, pending: number, need: number): Buffer | null {
+    if (this.chunk >= 0) {
+      if (this.buf.length - this.end >= need) return this.buf.subarray(this.end);
+      if (arena.pending(this.chunk) === 0) {
+        this.buf.copy(this.buf, 0, this.start, this.end);
+        this.start = 0;
+        this.end = pending;
+        return this.buf.subarray(this.end);
+      }
+    }
+    const next = arena.own();
+    if (!next) return null;
+    this.moveTo(next.bytes, next.chunk);
+    return this.buf.subarray(this.end);
+  }
+
+  /** Continues in `to` (chunk `chunk`, or private memory for -1), taking the partial frame along. */
+  private moveTo(to: Buffer, chunk: number): void {
+    const pending = this.end - this.start;
+    this.buf.copy(to, 0, this.start, this.end);
+    if (this.chunk >= 0) this.arena!.disown(this.chunk);
+    this.buf = to;
+    this.chunk = chunk;
+    this.start = 0;
+    this.end = pending;
   }
 
   /** Accounts for `n` bytes just read into nextReadBuffer(), then calls onFrame with each complete frame body. */
@@ -81,7 +124,25 @@ export class ReceiveBuffer {
       this.start += 4 + size;
       onFrame(body);
     }
-    if (this.start === this.end) this.start = this.end = 0;
+    if (this.start !== this.end) return;
+    if (this.chunk < 0) {
+      this.start = this.end = 0;
+    } else if (this.arena!.pending(this.chunk) === 0) {
+      // Nothing in the chunk is retained: an idle connection holds no arena memory.
+      this.arena!.disown(this.chunk);
+      this.chunk = -1;
+      this.buf = EMPTY;
+      this.start = this.end = 0;
+    }
+    // Otherwise later reads go after the retained batches.
+  }
+
+  /** Gives the arena chunk back (the connection closed); batches in it that shards still hold keep it until released. */
+  dispose(): void {
+    if (this.chunk >= 0) this.arena!.disown(this.chunk);
+    this.chunk = -1;
+    this.buf = EMPTY;
+    this.start = this.end = 0;
   }
 }
 

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:net';
 import type { Logger } from '../common/logger.js';
 import { Connection, type Admission, type ConnectionLimits } from './connection.js';
 import type { Dispatcher } from './dispatcher.js';
+import type { ReceiveArena } from '../shard/receive-arena.js';
 
 export class KafkaServer {
   private readonly server: Server;
@@ -12,14 +13,14 @@ export class KafkaServer {
   private nextConnectionId = 1;
   private readonly idleTimer: NodeJS.Timeout;
 
-  constructor(dispatcher: Dispatcher, limits: ConnectionLimits, private readonly log: Logger, admission: Admission | null = null) {
+  constructor(dispatcher: Dispatcher, limits: ConnectionLimits, private readonly log: Logger, admission: Admission | null = null, arena: ReceiveArena | null = null) {
     // connections.max.idle.ms, as Kafka: clients reconnect when they need to, and a peer that vanished
     // without a FIN (host crash, dropped NAT entry) does not hold its buffers and descriptor for ever.
     this.idleTimer = setInterval(() => this.closeIdle(), Math.min(30_000, Math.max(50, limits.maxIdleMs / 4)));
     this.idleTimer.unref();
     // Accepted paused: each Connection re-wraps its socket to read into its own ReceiveBuffer.
     this.server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => {
-      const conn = new Connection(this.nextConnectionId++, socket, this.server, dispatcher, limits, log, (c) => this.connections.delete(c), admission);
+      const conn = new Connection(this.nextConnectionId++, socket, this.server, dispatcher, limits, log, (c) => this.connections.delete(c), admission, arena);
       this.connections.add(conn);
       conn.start();
     });

@@ -8,6 +8,8 @@
  *   PRODUCE        reqId u32, handle u32, acks i32, skew u32, records…       (header 16 B; records at header + skew)
  *   PRODUCE_PART   reqId u32, handle u32, totalBytes u32, skew u32, piece…   (a batch larger than a message can
  *                  carry: pieces in order, then a PRODUCE with the rest; the shard joins them)
+ *   PRODUCE_AT     reqId u32, handle u32, acks i32, byteOffset u32, length u32   (the records lie in the
+ *                  ReceiveArena at byteOffset; answered by a PRODUCE completion)
  *   FETCH          reqId u32, handle u32, maxBytes i32, flags u32, fetchOffset f64
  *                  flags: FETCH_MIN_ONE_BATCH, FETCH_SLOT_OK (the reply may use a FetchSlots slot)
  *   OFFSETS        reqId u32, handle u32
@@ -51,9 +53,12 @@ export const Op = {
   UNWATCH: 8,
   /** Inbound only: a piece of a batch too large for one message. */
   PRODUCE_PART: 9,
+  /** Inbound only: a produce whose batch lies in the ReceiveArena (acks, byte offset, length); answered by a PRODUCE completion. */
+  PRODUCE_AT: 10,
 } as const;
 
 export const PRODUCE_HEADER_BYTES = 16;
+export const PRODUCE_AT_BYTES = 20;
 export const FETCH_REPLY_HEADER_BYTES = 40;
 export const FETCH_MIN_ONE_BATCH = 1;
 export const FETCH_SLOT_OK = 2;

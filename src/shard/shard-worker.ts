@@ -44,6 +44,8 @@ interface ShardWorkerData {
   slotCount: number;
   slotBytes: number;
   tailCacheBytes: number;
+  /** The dispatcher's ReceiveArena (PRODUCE_AT batches lie there), if it has one. */
+  arenaMemory?: WebAssembly.Memory;
 }
 
 const data = workerData as ShardWorkerData;
@@ -62,11 +64,15 @@ shard.onData((key) => {
   if (h !== undefined && !watched.has(h)) reply(Op.DATA, 4, (at) => v.setUint32(at, h, true));
 });
 
-// Batches in the inbound ring are checksummed in place by the WASM kernel.
+// Batches in the inbound ring or the receive arena are checksummed in place by the WASM kernel.
 const inPlace = createCrc32cOnMemory(data.inMemory);
 const ringBuffer = data.inMemory.buffer;
+const inArena = data.arenaMemory ? createCrc32cOnMemory(data.arenaMemory) : null;
+const arenaBuffer = data.arenaMemory?.buffer;
 setCrc32c((bytes, start, end, crc) =>
-  bytes.buffer === ringBuffer ? inPlace(bytes.byteOffset + start, end - start, crc) : crc32c(bytes, start, end, crc));
+  bytes.buffer === ringBuffer ? inPlace(bytes.byteOffset + start, end - start, crc)
+    : bytes.buffer === arenaBuffer ? inArena!(bytes.byteOffset + start, end - start, crc)
+      : crc32c(bytes, start, end, crc));
 
 /** Completions that did not fit in the outbound ring yet, in order. */
 const backlog: { tag: number; size: number; fill: (at: number) => void }[] = [];
@@ -224,7 +230,7 @@ function settle<T>(value: MaybePromise<T>, then: (v: T) => void): void {
 }
 
 function unknownPartition(reqId: number, op: number): void {
-  if (op === Op.PRODUCE) replyProduce(reqId, { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 });
+  if (op === Op.PRODUCE || op === Op.PRODUCE_AT) replyProduce(reqId, { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 });
   else if (op === Op.FETCH) replyFetch(reqId, 0, { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, records: [], bytes: 0, highWatermark: -1, logStartOffset: -1 });
   else reply(op, 32, (at) => { v.setUint32(at, reqId, true); v.setInt32(at + 4, op === Op.DELETE_RECORDS ? ErrorCode.NOT_LEADER_OR_FOLLOWER : 0, true); v.setFloat64(at + 8, -1, true); });
 }
@@ -255,9 +261,10 @@ function handle(op: number, at: number, length: number): void {
   const key = keys.get(h);
   if (key === undefined) return unknownPartition(reqId, op);
   switch (op) {
-    case Op.PRODUCE: {
+    case Op.PRODUCE:
+    case Op.PRODUCE_AT: {
       const acks = iv.getInt32(at + 8, true);
-      let records = producedRecords(at, length);
+      let records = op === Op.PRODUCE_AT ? Buffer.from(arenaBuffer as unknown as SharedArrayBuffer, iv.getUint32(at + 12, true), iv.getUint32(at + 16, true)) : producedRecords(at, length);
       if (joined) {
         joined.buf.set(records, joined.filled);
         records = joined.buf;

@@ -7,9 +7,12 @@
  *   socket write    ◀─ fetch slots    ◀──────────── fetched batches (freed after the write)
  *   open/delete/…   ─▶ postMessage (+ nudge) ─▶ control
  *
- * Produce bytes are copied once, from the request into the inbound ring (a
- * request that must wait for ring space keeps its own copy, because the
- * request bytes are a view of the connection's receive buffer).
+ * Produce bytes the connection read into the ReceiveArena (receive-arena.ts)
+ * are not copied at all: a PRODUCE_AT message names where they lie, and the
+ * arena chunk is retained until the completion (or the worker's death).
+ * Others are copied once, from the request into the inbound ring (a request
+ * that must wait for ring space keeps its own copy, because the request bytes
+ * are a view of the connection's receive buffer).
  * Fetch replies for the Fetch handler come in fetch slots (fetch-slots.ts):
  * the records are a view of the slot, leased to the handler and freed when
  * the response has been written. Other replies, and those that find no free
@@ -34,11 +37,12 @@ import { logger } from '../common/logger.js';
 import { DEFAULT_TAIL_CACHE_TOTAL_BYTES, type LogConfig } from '../storage/log-config.js';
 import type { RecoveryHints } from '../storage/partition-log.js';
 import {
-  FETCH_MIN_ONE_BATCH, FETCH_REPLY_HEADER_BYTES, FETCH_SLOT_OK, Op, PRODUCE_HEADER_BYTES, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest,
+  FETCH_MIN_ONE_BATCH, FETCH_REPLY_HEADER_BYTES, FETCH_SLOT_OK, Op, PRODUCE_AT_BYTES, PRODUCE_HEADER_BYTES, TAIL_HEADER_BYTES, type ControlReply, type ControlRequest,
   type FetchReplyMessage,
 } from './envelope.js';
 import { ALIGN_SLACK, skewFor } from '../common/co-aligned.js';
 import { FetchSlots } from './fetch-slots.js';
+import type { ReceiveArena } from './receive-arena.js';
 import { ShardRing } from './ring.js';
 import { TailMirror } from './tail-mirror.js';
 import type {
@@ -82,6 +86,8 @@ interface Pending {
   resolve: (value: never) => void;
   /** FETCH: the caller takes records that are views of a fetch slot (FetchOp.lease). */
   lease?: (release: () => void) => void;
+  /** PRODUCE_AT: gives back the arena chunk of the batch, on completion or failure. */
+  release?: () => void;
 }
 
 interface Queued {
@@ -120,7 +126,7 @@ export class WorkerShard implements Shard {
   /** Times the worker was restarted after dying (for tests and metrics). */
   restarts = 0;
 
-  constructor(readonly id: number, private readonly options: WorkerShardOptions = DEFAULT_WORKER_SHARD_OPTIONS) {
+  constructor(readonly id: number, private readonly options: WorkerShardOptions = DEFAULT_WORKER_SHARD_OPTIONS, private readonly arena: ReceiveArena | null = null) {
     this.log = logger.child({ shard: id });
     this.spawn();
   }
@@ -137,7 +143,7 @@ export class WorkerShard implements Shard {
     this.worker = new Worker(new URL('./shard-worker.js', import.meta.url), {
       workerData: {
         shardId: this.id, inMemory, inBase: IN_BASE, inCapacity: this.options.inboundBytes, outBuffer, outCapacity: this.options.outboundBytes,
-        slotBuffer, slotCount, slotBytes, tailCacheBytes: this.options.tailCacheBytes,
+        slotBuffer, slotCount, slotBytes, tailCacheBytes: this.options.tailCacheBytes, arenaMemory: this.arena?.memory,
       },
       name: `millrace-shard-${this.id}`,
     });
@@ -185,6 +191,7 @@ export class WorkerShard implements Shard {
     const p = this.pending.get(reqId);
     if (!p) return;
     this.pending.delete(reqId);
+    p.release?.();
     const resolve = p.resolve as (value: unknown) => void;
     switch (op) {
       case Op.PRODUCE:
@@ -255,15 +262,15 @@ export class WorkerShard implements Shard {
 
   /** `keep` makes a fill that does not depend on the caller's memory, for a request that has to wait in the overflow queue. */
   private request<T>(op: number, handle: number, size: number, fill: Queued['fill'], keep?: () => Queued['fill'], lease?: Pending['lease']): Promise<T> {
-    const { reqId, promise } = this.track<T>(op, handle, lease);
+    const { reqId, promise } = this.track<T>(op, handle, { lease });
     this.sendFor(reqId, handle, op, size, fill, keep);
     return promise;
   }
 
   /** A new request id whose completion resolves `promise`. */
-  private track<T>(op: number, handle: number, lease?: Pending['lease']): { reqId: number; promise: Promise<T> } {
+  private track<T>(op: number, handle: number, extra?: Pick<Pending, 'lease' | 'release'>): { reqId: number; promise: Promise<T> } {
     const reqId = this.nextReqId++ >>> 0;
-    const promise = new Promise<T>((resolve) => this.pending.set(reqId, { op, handle, resolve: resolve as (v: never) => void, lease }));
+    const promise = new Promise<T>((resolve) => this.pending.set(reqId, { op, handle, resolve: resolve as (v: never) => void, ...extra }));
     return { reqId, promise };
   }
 
@@ -339,6 +346,8 @@ export class WorkerShard implements Shard {
     const handle = this.handleOf(op.key);
     if (handle === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
     const size = PRODUCE_HEADER_BYTES + ALIGN_SLACK + op.records.length;
+    const chunk = this.arena && size <= this.inRing.maxPayload ? this.arena.chunkOf(op.records) : -1;
+    if (chunk >= 0) return this.produceAt(op, handle, chunk);
     // A message after its header: one int32 (acks or the total size), the skew, the records at the skew.
     const fill = (records: Buffer, word: number) => (at: number, v: DataView, bytes: Uint8Array): void => {
       v.setInt32(at + 8, word, true);
@@ -362,6 +371,22 @@ export class WorkerShard implements Shard {
     }
     // The batches are a view the caller reuses once this returns: a request that waits for ring space keeps a copy.
     return this.request<ProduceOutcome>(Op.PRODUCE, handle, size, fill(op.records, op.acks), () => fill(Buffer.from(op.records), op.acks));
+  }
+
+  /** A batch in the receive arena: passed by where it lies; the chunk stays retained until the completion. */
+  private produceAt(op: ProduceOp, handle: number, chunk: number): Promise<ProduceOutcome> {
+    const arena = this.arena!;
+    arena.retain(chunk);
+    const { reqId, promise } = this.track<ProduceOutcome>(Op.PRODUCE, handle, { release: () => arena.release(chunk) });
+    const { byteOffset, length } = op.records;
+    const fill: Queued['fill'] = (at, v) => {
+      v.setInt32(at + 8, op.acks, true);
+      v.setUint32(at + 12, byteOffset, true);
+      v.setUint32(at + 16, length, true);
+    };
+    // Waiting for ring space needs no copy: the bytes stay put while retained.
+    this.sendFor(reqId, handle, Op.PRODUCE_AT, PRODUCE_AT_BYTES, fill, () => fill);
+    return promise;
   }
 
   fetch(op: FetchOp): Promise<FetchOutcome> | FetchOutcome {
@@ -495,7 +520,9 @@ export class WorkerShard implements Shard {
 
   private failPending(): void {
     const err = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    // The worker has exited: nothing reads the arena chunks of its batches any more.
     for (const p of this.pending.values()) {
+      p.release?.();
       const resolve = p.resolve as (v: unknown) => void;
       if (p.op === Op.PRODUCE) resolve({ errorCode: err, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 });
       else if (p.op === Op.FETCH) resolve({ errorCode: err, records: [], bytes: 0, highWatermark: -1, logStartOffset: -1 });

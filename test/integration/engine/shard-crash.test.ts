@@ -44,6 +44,10 @@ test('killing a shard worker mid-load loses no acknowledged record', async () =>
     }
     assert.ok(retriable >= 0);
     c.close();
+    // The batches the dead worker held were given back with its failed requests, and the closed connection's chunk.
+    const arena = tb.broker.receiveArena!;
+    for (let i = 0; i < 100 && arena.chunksInUse > 0; i++) await new Promise((res) => setTimeout(res, 20));
+    assert.is(arena.chunksInUse, 0, 'no receive-arena chunk leaked');
   } finally {
     await tb.close();
   }
