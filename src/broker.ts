@@ -196,7 +196,7 @@ async function composeBroker(
   config = { ...config, port, advertisedPort: config.advertisedPort || port };
   log.info({ host: config.host, port, dataDir, shards: shards.length, flush: config.flush, metricsPort: metricsServer?.port ?? null }, 'broker started');
   if (metrics) {
-    metrics.attach({ engine, server, groups, purgatory });
+    metrics.attach({ engine, server, groups, purgatory, receiveArena: arena });
     metrics.state = 'serving';
   }
 

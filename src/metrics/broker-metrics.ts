@@ -36,6 +36,8 @@ export interface MetricsSources {
   readonly server: { readonly connectionCount: number; readonly acceptedCount: number };
   readonly groups: GroupCoordinator;
   readonly purgatory: FetchPurgatory;
+  /** Where connections read produce requests for worker shards (absent with --shards 0). */
+  readonly receiveArena?: { readonly chunks: number; readonly chunksInUse: number } | null;
 }
 
 export const REQUEST_BUCKETS_SECONDS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -118,6 +120,17 @@ export class BrokerMetrics implements RequestObserver, TrafficObserver {
     const accepted: Counter = new Counter({
       name: 'millrace_connections_accepted_total', help: 'Client connections accepted since start', registers: [r],
       collect() { accepted.reset(); accepted.inc(self.sources?.server.acceptedCount ?? 0); },
+    });
+    const arenaChunks = new Gauge({
+      name: 'millrace_receive_arena_chunks', help: 'Receive-arena chunks (state=in_use: a connection reads into it or a shard holds a batch in it; state=total). All in use means produce falls back to copying',
+      labelNames: ['state'], registers: [r],
+      collect() {
+        arenaChunks.reset();
+        const a = self.sources?.receiveArena;
+        if (!a) return;
+        arenaChunks.set({ state: 'in_use' }, a.chunksInUse);
+        arenaChunks.set({ state: 'total' }, a.chunks);
+      },
     });
     const parked = new Gauge({
       name: 'millrace_fetch_purgatory_waiting', help: 'Fetch requests waiting for data (long polls)', registers: [r],

@@ -79,12 +79,14 @@ test('/metrics parses as Prometheus text and its counters move as records flow',
     ['millrace_shard_queue_depth', 'GAUGE'], ['millrace_shard_ring_used_bytes', 'GAUGE'], ['millrace_shard_ring_capacity_bytes', 'GAUGE'],
     ['millrace_shard_overflow_bytes', 'GAUGE'], ['millrace_shard_partitions', 'GAUGE'], ['millrace_shard_log_size_bytes', 'GAUGE'], ['millrace_shard_tail_cache_bytes', 'GAUGE'],
     ['millrace_topic_log_size_bytes', 'GAUGE'], ['millrace_fsync_duration_seconds', 'HISTOGRAM'], ['millrace_consumer_group_lag', 'GAUGE'],
-    ['millrace_broker_state', 'GAUGE'], ['millrace_fetch_purgatory_waiting', 'GAUGE'],
+    ['millrace_broker_state', 'GAUGE'], ['millrace_fetch_purgatory_waiting', 'GAUGE'], ['millrace_receive_arena_chunks', 'GAUGE'],
     ['process_resident_memory_bytes', 'GAUGE'], ['nodejs_eventloop_lag_seconds', 'GAUGE'], ['nodejs_heap_size_used_bytes', 'GAUGE'],
   ];
   for (const [name, type] of expectTypes) assert.is(families.get(name)?.type, type, name);
   assert.is(sample(before, 'millrace_broker_state', { state: 'serving' }), 1);
   assert.is(sample(before, 'millrace_shard_ring_capacity_bytes', { shard: '1', ring: 'inbound' }), 32 * 1024 * 1024);
+  assert.is(sample(before, 'millrace_receive_arena_chunks', { state: 'total' }), tb.broker.receiveArena!.chunks);
+  assert.is(sample(before, 'millrace_receive_arena_chunks', { state: 'in_use' }), 0, 'idle connections hold no chunk');
 
   // Produce 50 records in 2 batches, then read them back.
   const conn = await openConnection(tb.broker.port, 'metrics-test');
