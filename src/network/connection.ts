@@ -122,7 +122,9 @@ export class Connection implements ConnectionHooks {
   private readonly onFrame = (view: Buffer): void => {
     if (this.closing) return;
     // The view is read into again once this returns; only Produce is consumed synchronously.
-    const body = view.length >= 2 && view.readInt16BE(0) === Apis.Produce.apiKey ? view : Buffer.from(view);
+    const isProduce = view.length >= 2 && view.readInt16BE(0) === Apis.Produce.apiKey;
+    if (isProduce) this.input.useArena();
+    const body = isProduce ? view : Buffer.from(view);
     const slot: Slot = { done: false, frame: null, deferred: null, finished: false };
     const defer = (fn: () => void): void => {
       if (slot.finished) fn();

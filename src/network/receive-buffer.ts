@@ -16,12 +16,16 @@
  * keep (connection.ts copies every request but Produce, whose batches are
  * consumed synchronously by the shards).
  *
- * With a ReceiveArena (worker shards), reads go into a chunk of shared
- * memory instead, and a worker shard may retain the chunk of a batch it was
- * handed (receive-arena.ts): then the space is not read into again until the
- * shard is done with it; later reads go after it, or into another chunk. A
- * frame larger than a chunk, or one read while every chunk is taken, goes
- * into a private buffer as above.
+ * With a ReceiveArena (worker shards), a connection that has sent a Produce
+ * request (useArena) reads into a chunk of shared memory instead, and a
+ * worker shard may retain the chunk of a batch it was handed
+ * (receive-arena.ts): then the space is not read into again until the shard
+ * is done with it; later reads go after it, or into another chunk. A frame
+ * larger than a chunk, or one read while every chunk is taken, goes into a
+ * private buffer as above. Node asks for the next read's buffer as soon as a
+ * read has been handled and keeps it until the socket is readable again, so
+ * the chunk that buffer lies in stays owned by the connection between reads:
+ * a producer connection holds one chunk until it closes.
  */
 import type { Socket } from 'node:net';
 import { Socket as NetSocket, type Server } from 'node:net';
@@ -43,9 +47,16 @@ export class ReceiveBuffer {
   private smallReads = 0;
   /** The arena chunk `buf` is, or -1 when `buf` is private memory. */
   private chunk = -1;
+  /** Read into the arena (set once the connection has produced: other connections would only hold chunks). */
+  private arenaWanted = false;
 
   constructor(private readonly maxFrameBytes: number, private readonly initialBytes = 64 * 1024, private readonly arena: ReceiveArena | null = null) {
-    this.buf = arena ? EMPTY : Buffer.allocUnsafeSlow(initialBytes);
+    this.buf = Buffer.allocUnsafeSlow(initialBytes);
+  }
+
+  /** From the next read on, read into the arena (if there is one): this connection sends Produce requests. */
+  useArena(): void {
+    this.arenaWanted = this.arena !== null;
   }
 
   /** Bytes held (a partial frame); for tests. */
@@ -61,8 +72,8 @@ export class ReceiveBuffer {
       const size = this.buf.readInt32BE(this.start);
       if (size >= 0 && size <= this.maxFrameBytes) need = Math.max(need, 4 + size - pending);
     }
-    if (this.arena && pending + need <= this.arena.chunkBytes) {
-      const into = this.readIntoChunk(this.arena, pending, need);
+    if (this.arenaWanted && pending + need <= this.arena!.chunkBytes) {
+      const into = this.readIntoChunk(this.arena!, pending, need);
       if (into) return into;
     }
     // Too large for a chunk, or none free: private memory (the chunk may hold retained batches, so never rewind it here).
@@ -124,17 +135,8 @@ export class ReceiveBuffer {
       this.start += 4 + size;
       onFrame(body);
     }
-    if (this.start !== this.end) return;
-    if (this.chunk < 0) {
-      this.start = this.end = 0;
-    } else if (this.arena!.pending(this.chunk) === 0) {
-      // Nothing in the chunk is retained: an idle connection holds no arena memory.
-      this.arena!.disown(this.chunk);
-      this.chunk = -1;
-      this.buf = EMPTY;
-      this.start = this.end = 0;
-    }
-    // Otherwise later reads go after the retained batches.
+    // Rewind unless batches retained in the chunk lie before `end` (later reads then go after them).
+    if (this.start === this.end && (this.chunk < 0 || this.arena!.pending(this.chunk) === 0)) this.start = this.end = 0;
   }
 
   /** Gives the arena chunk back (the connection closed); batches in it that shards still hold keep it until released. */
