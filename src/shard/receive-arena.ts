@@ -8,7 +8,8 @@
  *     [0, 64 KiB)                    the CRC kernel's tables (crc32c.ts)
  *     [64 KiB + i * chunkBytes, …)   chunk i, i < chunks
  *
- * A connection's ReceiveBuffer reads into one chunk at a time (it "owns" it).
+ * A producing connection's ReceiveBuffer reads into one chunk at a time (it
+ * "owns" it; see receive-buffer.ts for why it holds one until it closes).
  * WorkerShard.produce retains the chunk of each batch it passes on by
  * reference and releases it on the completion (or when the worker dies): a
  * chunk goes back to the free list once no one owns it and no batch in it is
@@ -21,10 +22,10 @@
  * committed: only chunks that were read into use RAM, and the free list is
  * LIFO, so a busy broker keeps reusing the same few, cache-warm chunks.
  *
- * Why it pays: the copy into the inbound ring was ~20% of the dispatcher's
- * CPU at full produce throughput (`perf record`; V8 copies into shared
- * memory with relaxed atomics), and a second such copy cost ~8% of the
- * default engine's throughput.
+ * Why: the copy into the inbound ring was ~20% of the dispatcher's CPU at
+ * full produce throughput (`perf record`; V8 copies into shared memory with
+ * relaxed atomics). Without it the broker spends ~9% less CPU per record
+ * (README, the engine bullet under "What misses its target").
  */
 const WASM_PAGE = 65536;
 
