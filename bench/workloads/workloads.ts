@@ -55,11 +55,11 @@ function guard(limitMs: number): { hooks: PlanHooks; clear(): void; fired(): boo
   };
 }
 
-async function load(input: LoadOptionsInput): Promise<LoadResult> {
+async function load(input: LoadOptionsInput, hooks: PlanHooks = {}): Promise<LoadResult> {
   const g = guard(LOAD_RUN_LIMIT_MS);
   let r: LoadResult;
   try {
-    r = await runLoad({ quiet: true, createTopic: true, ...input }, g.hooks);
+    r = await runLoad({ quiet: true, createTopic: true, ...input }, { onStart: (stop) => { g.hooks.onStart!(stop); hooks.onStart?.(stop); } });
   } finally {
     g.clear();
   }
@@ -69,8 +69,8 @@ async function load(input: LoadOptionsInput): Promise<LoadResult> {
 }
 
 /** (1)/(2)/(5) Maximum produce throughput (open loop). */
-export function produceMax(bootstrap: string, t: Timing, over: LoadOptionsInput = {}): Promise<LoadResult> {
-  return load({ mode: 'produce', bootstrap, topic: topicName('produce'), recordSize: 100, acks: 1, ...MAX_PRODUCE, ...t, ...over });
+export function produceMax(bootstrap: string, t: Timing, over: LoadOptionsInput = {}, hooks?: PlanHooks): Promise<LoadResult> {
+  return load({ mode: 'produce', bootstrap, topic: topicName('produce'), recordSize: 100, acks: 1, ...MAX_PRODUCE, ...t, ...over }, hooks);
 }
 
 /** Publish latency at a fixed rate, no consumer (the e2e shape's producer side). */

@@ -10,6 +10,7 @@ import {
 } from '../../../bench/lib/figures.js';
 import { LatencySample, median, percentile, roundSig } from '../../../bench/lib/stats.js';
 import { parseArgs, PARTS, selected } from '../../../bench/run.js';
+import { cpuOverWindow, processCpuSeconds } from '../../../bench/lib/process-cpu.js';
 import { summarizeProfile } from '../../../bench/profile-produce.js';
 
 const figs: Figure[] = [
@@ -119,6 +120,31 @@ test('CPU profile summary: self time from samples and deltas, idle and GC apart'
   assert.is(s.top[0]!.share, 0.4);
   assert.is(s.top[1]!.name, 'append');
   assert.is(s.top[1]!.where, '/x/log.js:10');
+});
+
+test('process CPU time: read from /proc, and per record over a run\'s measured window', async () => {
+  const before = processCpuSeconds(process.pid);
+  assert.ok(before !== null && before > 0);
+  // Busy until this process has used `seconds` more CPU (at most 3 s of wall time).
+  const spin = (seconds: number): void => {
+    const from = processCpuSeconds(process.pid)!;
+    const until = performance.now() + 3000;
+    while (processCpuSeconds(process.pid)! - from < seconds && performance.now() < until);
+  };
+  spin(0.06);
+  assert.ok(processCpuSeconds(process.pid)! >= before! + 0.06, 'a busy loop shows');
+  assert.is(processCpuSeconds(2 ** 22 + 12345), null, 'no such process');
+
+  const w = cpuOverWindow(process.pid, { warmupMs: 10, durationMs: 200 });
+  w.hooks.onStart!(() => undefined);
+  await new Promise((r) => setTimeout(r, 20));
+  spin(0.15);
+  await new Promise((r) => setTimeout(r, 80));
+  const ns = w.perRecordNs(1_000_000)!;
+  // 150 ms of CPU over a window of ≥ 200 ms at 1 M records/s: ≤ ~750 ns per record (10 ms ticks; the window
+  // stretches if the machine deschedules the loop).
+  assert.ok(ns > 100 && ns < 1000, `${ns} ns per record`);
+  assert.is(cpuOverWindow(process.pid, { warmupMs: 10, durationMs: 20 }).perRecordNs(1000), null, 'the window never started');
 });
 
 test.run();
