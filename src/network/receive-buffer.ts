@@ -73,7 +73,7 @@ export class ReceiveBuffer {
       if (size >= 0 && size <= this.maxFrameBytes) need = Math.max(need, 4 + size - pending);
     }
     if (this.arenaWanted && pending + need <= this.arena!.chunkBytes) {
-      const into = this.readIntoChunk(this.arena!, pending, need);
+      const into = this.readIntoChunk(this.arena!, need);
       if (into) return into;
     }
     // Too large for a chunk, or none free: private memory (the chunk may hold retained batches, so never rewind it here).
@@ -86,9 +86,7 @@ export class ReceiveBuffer {
     if (pending + need > this.initialBytes) this.smallReads = 0;
     if (this.buf.length - this.end < need) {
       if (this.buf.length - pending >= need) {
-        this.buf.copy(this.buf, 0, this.start, this.end);
-        this.start = 0;
-        this.end = pending;
+        this.compact();
       } else {
         this.moveTo(Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, pending + need, this.initialBytes)), -1);
       }
@@ -97,13 +95,11 @@ export class ReceiveBuffer {
   }
 
   /** Room for `need` bytes in an arena chunk (this one, rewound if nothing in it is retained, or a fresh one); null if none is free. */
-  private readIntoChunk(arena: ReceiveArena, pending: number, need: number): Buffer | null {
+  private readIntoChunk(arena: ReceiveArena, need: number): Buffer | null {
     if (this.chunk >= 0) {
       if (this.buf.length - this.end >= need) return this.buf.subarray(this.end);
       if (arena.pending(this.chunk) === 0) {
-        this.buf.copy(this.buf, 0, this.start, this.end);
-        this.start = 0;
-        this.end = pending;
+        this.compact();
         return this.buf.subarray(this.end);
       }
     }
@@ -111,6 +107,13 @@ export class ReceiveBuffer {
     if (!next) return null;
     this.moveTo(next.bytes, next.chunk);
     return this.buf.subarray(this.end);
+  }
+
+  /** Moves the partial frame to the start of the buffer. */
+  private compact(): void {
+    this.buf.copy(this.buf, 0, this.start, this.end);
+    this.end -= this.start;
+    this.start = 0;
   }
 
   /** Continues in `to` (chunk `chunk`, or private memory for -1), taking the partial frame along. */

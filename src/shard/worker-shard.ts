@@ -345,9 +345,9 @@ export class WorkerShard implements Shard {
   produce(op: ProduceOp): Promise<ProduceOutcome> | ProduceOutcome {
     const handle = this.handleOf(op.key);
     if (handle === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-    const size = PRODUCE_HEADER_BYTES + ALIGN_SLACK + op.records.length;
-    const chunk = this.arena ? this.arena.chunkOf(op.records) : -1;
+    const chunk = this.arena?.chunkOf(op.records) ?? -1;
     if (chunk >= 0) return this.produceAt(op, handle, chunk);
+    const size = PRODUCE_HEADER_BYTES + ALIGN_SLACK + op.records.length;
     // A message after its header: one int32 (acks or the total size), the skew, the records at the skew.
     const fill = (records: Buffer, word: number) => (at: number, v: DataView, bytes: Uint8Array): void => {
       v.setInt32(at + 8, word, true);
