@@ -51,6 +51,14 @@ export function recordsPerBatch(batchBytes: number, keyWidth: number, valueSize:
   }
 }
 
+/** One reusable batch buffer: a private copy of the template, and a DataView over the same bytes for the per-record stores. */
+export class BatchSlot {
+  readonly view: DataView;
+  constructor(readonly bytes: Buffer) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+}
+
 export class BatchTemplate {
   readonly template: Buffer;
   /** Absolute position in a slot of record i's key (-1: null keys). */
@@ -113,17 +121,17 @@ export class BatchTemplate {
     return new BatchTemplate(capacity, opts.recordSize, opts.keyWidth, opts.compression, opts.random);
   }
 
-  /** A new slot buffer (a private copy of the template), to be reused for many batches. */
-  newSlot(): Buffer {
-    const slot = Buffer.allocUnsafeSlow(this.template.length);
-    this.template.copy(slot);
-    return slot;
+  /** A new slot (a private copy of the template), to be reused for many batches. */
+  newSlot(): BatchSlot {
+    const bytes = Buffer.allocUnsafeSlow(this.template.length);
+    this.template.copy(bytes);
+    return new BatchSlot(bytes);
   }
 
   /** Stamp record `i` of `slot`: its key (ignored for null keys) and its value header. */
-  writeRecord(slot: Buffer, i: number, sendTimeUs: number, producerId: number, sequence: number, keyId: number): void {
-    if (this.keyWidth > 0) writeKey(slot, this.keyOffset[i]!, this.keyWidth, keyId);
-    writeValueHeader(slot, this.valueOffset[i]!, sendTimeUs, producerId, sequence, this.fillerCrc[i]!);
+  writeRecord(slot: BatchSlot, i: number, sendTimeUs: number, producerId: number, sequence: number, keyId: number): void {
+    if (this.keyWidth > 0) writeKey(slot.bytes, this.keyOffset[i]!, this.keyWidth, keyId);
+    writeValueHeader(slot.view, this.valueOffset[i]!, sendTimeUs, producerId, sequence, this.fillerCrc[i]!);
   }
 
   /**
@@ -132,15 +140,15 @@ export class BatchTemplate {
    * of the slot (do not touch the slot until the request is acknowledged).
    * Compressed: a new buffer.
    */
-  seal(slot: Buffer, n: number, timestampMs: number): Buffer {
+  seal(slot: BatchSlot, n: number, timestampMs: number): Buffer {
     const end = this.recordEnd[n - 1]!;
     let batch: Buffer;
     if (this.codec === CompressionType.None) {
-      batch = slot.subarray(0, end);
+      batch = slot.bytes.subarray(0, end);
     } else {
-      const body = compress(this.codec, slot.subarray(RECORDS_OFFSET, end));
+      const body = compress(this.codec, slot.bytes.subarray(RECORDS_OFFSET, end));
       batch = Buffer.allocUnsafe(RECORDS_OFFSET + body.length);
-      slot.copy(batch, 0, 0, RECORDS_OFFSET);
+      slot.bytes.copy(batch, 0, 0, RECORDS_OFFSET);
       body.copy(batch, RECORDS_OFFSET);
       batch.writeInt16BE(this.codec, ATTRIBUTES_OFFSET);
     }

@@ -48,9 +48,7 @@ export function headerMix(w0: number, w1: number, w2: number, w3: number): numbe
   return fmix32(w0 ^ fmix32(w1 ^ fmix32(w2 ^ fmix32(w3 ^ 0x9e3779b9))));
 }
 
-// The float64 send time's two big-endian words, through a scratch array
-// instead of Buffer's checked calls: writing and checking the header is the
-// generator's per-record work, and those calls made writing it 7x slower.
+// The float64 send time's two big-endian words, through a scratch array.
 const timeBits = new Float64Array(1);
 const timeWords = new Uint32Array(timeBits.buffer);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -61,30 +59,27 @@ function getUint32BE(buf: Buffer, pos: number): number {
   return ((buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!) >>> 0;
 }
 
-function putUint32BE(buf: Buffer, pos: number, v: number): void {
-  buf[pos] = v >>> 24;
-  buf[pos + 1] = v >>> 16;
-  buf[pos + 2] = v >>> 8;
-  buf[pos + 3] = v;
-}
-
 /**
- * Write the header of the value at `buf[pos, pos + 24)`; `fillerCrc` is the
+ * Write the header of the value at `view[pos, pos + 24)`; `fillerCrc` is the
  * CRC-32C of the value's filler bytes. The caller guarantees the range lies
- * inside `buf` (a batch template slot).
+ * inside the view (a batch template slot). A DataView, because writing the
+ * header is the generator's per-record work: one big-endian 32-bit store per
+ * field is 2.6x faster than byte stores here, 7x faster than Buffer's checked
+ * calls (and reading a Buffer's `.buffer` to make a view per call costs more
+ * than all the stores).
  */
-export function writeValueHeader(buf: Buffer, pos: number, sendTimeUs: number, producerId: number, sequence: number, fillerCrc: number): void {
+export function writeValueHeader(view: DataView, pos: number, sendTimeUs: number, producerId: number, sequence: number, fillerCrc: number): void {
   timeBits[0] = sendTimeUs;
   const hi = timeWords[TIME_HI]!;
   const lo = timeWords[TIME_LO]!;
   const pid = producerId >>> 0;
   const seq = sequence >>> 0;
-  putUint32BE(buf, pos, hi);
-  putUint32BE(buf, pos + 4, lo);
-  putUint32BE(buf, pos + PRODUCER_ID_OFFSET, pid);
-  putUint32BE(buf, pos + SEQUENCE_OFFSET, seq);
-  putUint32BE(buf, pos + MAGIC_OFFSET, VALUE_MAGIC);
-  putUint32BE(buf, pos + CHECKSUM_OFFSET, fillerCrc ^ headerMix(hi, lo, pid, seq));
+  view.setUint32(pos, hi);
+  view.setUint32(pos + 4, lo);
+  view.setUint32(pos + PRODUCER_ID_OFFSET, pid);
+  view.setUint32(pos + SEQUENCE_OFFSET, seq);
+  view.setUint32(pos + MAGIC_OFFSET, VALUE_MAGIC);
+  view.setUint32(pos + CHECKSUM_OFFSET, (fillerCrc ^ headerMix(hi, lo, pid, seq)) >>> 0);
 }
 
 /** Filler: pseudo-random uppercase letters (like Kafka's producer-perf-test), compressible about as much as text. */

@@ -70,7 +70,7 @@ import {
 } from './files.js';
 import {
   type AppendListener, type AppendOrigin, type AppendResult, type Log, type ReadResult, type RetentionResult,
-  checkProducers, duplicateResult, emptyRead, isRejection, prepareAppend, producerBatches,
+  checkProducers, duplicateResult, emptyRead, LazyAppendResult, isRejection, prepareAppend, producerBatches,
 } from './log.js';
 import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerStateManager, SNAPSHOT_SUFFIX } from './producer-state.js';
 import { DEFAULT_TAIL_CACHE_BYTES, checkLogConfig, type LogConfig } from './log-config.js';
@@ -430,14 +430,7 @@ export class PartitionLog implements Log, TailCacheMember {
     for (const l of this.listeners) {
       try { l(this.nextOffset); } catch (e) { this.log.error({ err: (e as Error).message }, 'append listener threw'); }
     }
-    const durable = this.flushAfterWrite(seg);
-    return {
-      baseOffset: p.baseOffset,
-      lastOffset: p.lastOffset,
-      logAppendTimeMs: p.logAppendTimeMs,
-      logStartOffset: this._logStartOffset,
-      get durable() { return durable(); },
-    };
+    return new LazyAppendResult(p.baseOffset, p.lastOffset, p.logAppendTimeMs, this._logStartOffset, this.flushAfterWrite(seg));
   }
 
   /**

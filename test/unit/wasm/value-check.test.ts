@@ -19,12 +19,13 @@ function values(count: number): { buf: Buffer; starts: Int32Array; lengths: Int3
     at += lengths[k]! + Math.floor(rand() * 3);
   }
   const buf = Buffer.alloc(at + 7);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   for (let k = 0; k < count; k++) {
     const s = starts[k]!;
     const len = lengths[k]!;
     if (len < VALUE_HEADER_BYTES) continue;
     writeFiller(buf, s + VALUE_HEADER_BYTES, s + len, rand);
-    writeValueHeader(buf, s, 1.7e15 + k * 13.5, (rand() * 2 ** 32) >>> 0, k, crc32cJs(buf, s + VALUE_HEADER_BYTES, s + len));
+    writeValueHeader(view, s, 1.7e15 + k * 13.5, (rand() * 2 ** 32) >>> 0, k, crc32cJs(buf, s + VALUE_HEADER_BYTES, s + len));
   }
   return { buf, starts, lengths };
 }
