@@ -12,8 +12,9 @@
  *      └────────── ack (one promise per request): count, record latency, free slots
  * ```
  *
- * Memory is bounded at any rate: a fixed pool of slot buffers (partitions +
- * max in-flight, capped by bufferMemoryBytes), at most maxInFlight requests per
+ * Memory is bounded at any rate: a fixed pool of slot buffers (one per
+ * partition, plus max in-flight requests of one batch per partition, capped
+ * by bufferMemoryBytes), at most maxInFlight requests per
  * connection, and records are only materialized into a free slot. When the
  * broker falls behind a fixed rate, records that are due but have no slot are
  * a counter, not memory; they are generated later with their intended send
@@ -204,7 +205,10 @@ export class Producer {
     this.ackedPerPartition = new Array<number>(this.numPartitions).fill(0);
     this.intervalUs = config.rate > 0 ? 1e6 / config.rate : 0;
     const slotBytes = this.template.template.length;
-    const wanted = this.numPartitions + config.maxInFlight * Math.max(1, new Set(config.partitionLeaders).size);
+    // As in Kafka's producer, a request carries up to one batch per partition of its
+    // leader: the pool holds an open batch per partition plus maxInFlight full requests
+    // (a pool sized for one batch per request kept max-throughput runs ~6 requests deep).
+    const wanted = this.numPartitions * (config.maxInFlight + 1);
     const slots = Math.max(Math.min(wanted, Math.floor(config.bufferMemoryBytes / slotBytes)), config.maxInFlight + 1, 2);
     for (let i = 0; i < slots; i++) {
       this.free.push({
