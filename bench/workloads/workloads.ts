@@ -9,12 +9,14 @@
  * dev box: one connection with 8 requests in flight leaves both broker
  * threads idle ~65% of the time (the client's window is the limit), so the
  * suite uses two connections × 16 in flight over 8 partitions. Batches of
- * 64 KiB: the broker's cost is mostly per batch and per request, so against
- * the broker 64 KiB batches gave ~1.5x the records/s of Kafka's default
- * 16 KiB (default shards: 2.0 vs 1.3 M rec/s; inline: 2.7-3.2 vs 2.0-2.3 M),
- * and 64 KiB is also the load generator's own best size against the bare
- * Kafka sink (5.3 M rec/s; 3.5 M at 16 KiB, 4.1 M at 128 KiB, and it has
- * collapsed to 0.4-1.2 M with 128-256 KiB batches on a loaded machine).
+ * 256 KiB (a Kafka producer's batch.size may go up to max.request.size, 1 MiB): the
+ * broker's cost is mostly per batch and per request, the worker shards' most
+ * of all (a thread hand-off per batch). 4 interleaved rounds on 2026-12-07,
+ * `millrace start [--shards 0]` and `millrace load produce
+ * --partitions 8 --connections 2 --max-in-flight 16 --batch-bytes B`:
+ * default shards 5.83 M rec/s at 256 KiB against 5.27 M at 64 KiB, inline
+ * 5.13 against 5.28 M; 1 MiB was slower for both (3.6-5.6 M). Earlier, 64 KiB
+ * had given ~1.5x the records/s of Kafka's default 16 KiB.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +26,7 @@ import { runLoad } from '../../src/load/load-runner.js';
 import { formatReport } from '../../src/load/report.js';
 import { runPlan, type PlanHooks } from '../../src/load/run-plan.js';
 
-export const MAX_PRODUCE = { partitions: 8, connections: 2, maxInFlight: 16, batchBytes: 64 * 1024, workers: 1 } as const;
+export const MAX_PRODUCE = { partitions: 8, connections: 2, maxInFlight: 16, batchBytes: 256 * 1024, workers: 1 } as const;
 /**
  * e2e latency runs: a light, realistic shape (default client settings, linger 0, long-poll fetches),
  * producer and consumer on one thread like most clients. On 2 vCPUs shared with the broker every

@@ -49,6 +49,10 @@ export class ReceiveBuffer {
   private chunk = -1;
   /** Read into the arena (set once the connection has produced: other connections would only hold chunks). */
   private arenaWanted = false;
+  /** A decaying maximum of recent frame sizes (size prefix included) that fit an arena chunk. */
+  private expectedFrameBytes = 0;
+  /** Bytes copied to keep a partial frame whole (moved to another buffer or to the start of this one). */
+  copiedBytes = 0;
 
   constructor(private readonly maxFrameBytes: number, private readonly initialBytes = 64 * 1024, private readonly arena: ReceiveArena | null = null) {
     this.buf = Buffer.allocUnsafeSlow(initialBytes);
@@ -72,9 +76,18 @@ export class ReceiveBuffer {
       const size = this.buf.readInt32BE(this.start);
       if (size >= 0 && size <= this.maxFrameBytes) need = Math.max(need, 4 + size - pending);
     }
-    if (this.arenaWanted && pending + need <= this.arena!.chunkBytes) {
-      const into = this.readIntoChunk(this.arena!, need);
-      if (into) return into;
+    if (this.arenaWanted) {
+      // A frame cut by the end of a chunk is copied to the next chunk once its size is
+      // known. Producer requests are alike, so expect the next frame to be as large as the
+      // recent ones: start it in a fresh chunk when this one has no room for that, and stop
+      // each read where the rest of the chunk still holds such a frame (reading to the end
+      // of the chunk copied half the bytes of 600-700 KiB requests in 1 MiB chunks).
+      const expect = Math.max(MIN_READ_BYTES, this.expectedFrameBytes);
+      const room = pending >= 4 ? need : Math.max(need, expect - pending);
+      if (pending + room <= this.arena!.chunkBytes) {
+        const into = this.readIntoChunk(this.arena!, room);
+        if (into) return into.subarray(0, Math.max(pending >= 4 ? need : MIN_READ_BYTES, into.length - expect));
+      }
     }
     // Too large for a chunk, or none free: private memory (the chunk may hold retained batches, so never rewind it here).
     if (this.chunk >= 0) this.moveTo(Buffer.allocUnsafeSlow(Math.max(this.initialBytes, pending + need)), -1);
@@ -111,6 +124,7 @@ export class ReceiveBuffer {
 
   /** Moves the partial frame to the start of the buffer. */
   private compact(): void {
+    this.copiedBytes += this.end - this.start;
     this.buf.copy(this.buf, 0, this.start, this.end);
     this.end -= this.start;
     this.start = 0;
@@ -119,6 +133,7 @@ export class ReceiveBuffer {
   /** Continues in `to` (chunk `chunk`, or private memory for -1), taking the partial frame along. */
   private moveTo(to: Buffer, chunk: number): void {
     const pending = this.end - this.start;
+    this.copiedBytes += pending;
     this.buf.copy(to, 0, this.start, this.end);
     if (this.chunk >= 0) this.arena!.disown(this.chunk);
     this.buf = to;
@@ -136,6 +151,7 @@ export class ReceiveBuffer {
       if (this.end - this.start - 4 < size) break;
       const body = this.buf.subarray(this.start + 4, this.start + 4 + size);
       this.start += 4 + size;
+      if (this.arena && 4 + size <= this.arena.chunkBytes) this.expectedFrameBytes = Math.max(4 + size, this.expectedFrameBytes - (this.expectedFrameBytes >> 4));
       onFrame(body);
     }
     // Rewind unless batches retained in the chunk lie before `end` (later reads then go after them).

@@ -35,7 +35,7 @@ export interface ReceiveArenaOptions {
   chunkBytes: number;
 }
 
-export const DEFAULT_RECEIVE_ARENA_OPTIONS: ReceiveArenaOptions = { chunks: 64, chunkBytes: 1024 * 1024 };
+export const DEFAULT_RECEIVE_ARENA_OPTIONS: ReceiveArenaOptions = { chunks: 64, chunkBytes: 2 * 1024 * 1024 };
 
 export class ReceiveArena {
   readonly memory: WebAssembly.Memory;
