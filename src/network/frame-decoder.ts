@@ -13,6 +13,8 @@ export class FrameTooLargeError extends Error {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
@@ -24,7 +26,9 @@ export class FrameDecoder {
   /** Feeds a chunk; calls `onFrame` with each complete frame body (without the size prefix). */
   push(chunk: Buffer, onFrame: (body: Buffer) => void): void {
     // Fast path: nothing buffered, whole frames inside this chunk are sliced, not copied.
-    if (this.buffered === 0) {
+    // Not when a size prefix has been taken and its body has not begun (a chunk that
+    // ended right after the prefix): this chunk then starts with the body.
+    if (this.buffered === 0 && this.frameSize < 0) {
       let at = 0;
       while (chunk.length - at >= 4) {
         const size = this.checkSize(chunk.readInt32BE(at));
@@ -56,6 +60,7 @@ export class FrameDecoder {
 
   /** Removes n bytes from the front of the chunk list; copies only if they span chunks. */
   private take(n: number): Buffer {
+    if (n === 0) return EMPTY; // an empty frame body, possibly with no chunk left to slice
     const first = this.chunks[0]!;
     let out: Buffer;
     if (first.length >= n) {

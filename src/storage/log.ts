@@ -141,12 +141,11 @@ export function checkProducers(state: ProducerStateManager, batches: readonly Pr
   return state.check(batches);
 }
 
-/** The answer to a duplicate append: the original batch's offsets. */
 /**
  * An AppendResult whose `durable` promise is started (the group-commit
  * fdatasync) on first read. A class with its getter on the prototype: an
  * object literal with a getter is built as a slow dictionary-mode object,
- * ~1 µs per append on the produce path.
+ * ~1.5 µs per append on the produce path (perf, 2026-12-07).
  */
 export class LazyAppendResult implements AppendResult {
   constructor(
@@ -163,6 +162,7 @@ export class LazyAppendResult implements AppendResult {
   }
 }
 
+/** The answer to a duplicate append: the original batch's offsets. */
 export function duplicateResult(m: BatchMetadata, config: LogConfig, logStartOffset: number, durable: () => Promise<void>): AppendResult {
   // Kafka answers a duplicate with the batch's timestamp whatever the topic's type; a
   // CreateTime topic's append time is -1 in every other answer, so it is -1 here too.
