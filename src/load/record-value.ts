@@ -64,9 +64,9 @@ function getUint32BE(buf: Buffer, pos: number): number {
  * CRC-32C of the value's filler bytes. The caller guarantees the range lies
  * inside the view (a batch template slot). A DataView, because writing the
  * header is the generator's per-record work: one big-endian 32-bit store per
- * field is 2.6x faster than byte stores here, 7x faster than Buffer's checked
- * calls (and reading a Buffer's `.buffer` to make a view per call costs more
- * than all the stores).
+ * field is 2.6x faster than byte stores here, which were 7x faster than
+ * Buffer's checked calls (and reading a Buffer's `.buffer` to make a view per
+ * call costs more than all the stores).
  */
 export function writeValueHeader(view: DataView, pos: number, sendTimeUs: number, producerId: number, sequence: number, fillerCrc: number): void {
   timeBits[0] = sendTimeUs;
